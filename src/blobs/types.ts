@@ -1,0 +1,9 @@
+// Port of the file store. Keys are relative paths like "outputs/20261121/abc.jpg".
+
+export interface BlobStore {
+  put(key: string, data: Buffer, contentType?: string): Promise<void>;
+  get(key: string): Promise<Buffer | undefined>;
+  delete(key: string): Promise<void>;
+  /** Deletes every key under a prefix ("profiles/abc/"). */
+  deletePrefix(prefix: string): Promise<void>;
+}

@@ -1,0 +1,157 @@
+// Ports of the metadata store. Use cases depend on these interfaces only; the embedded
+// adapter is SQLite (better-sqlite3 through Kysely), a distributed one is Postgres.
+// Times are unix milliseconds (numbers) everywhere.
+
+export type ProfileStatus = 'VALIDATING' | 'QUEUING' | 'IN_PROGRESS' | 'READY' | 'ERROR' | 'INACTIVE';
+export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+export type TrainingTier = 'standard' | 'fast';
+
+export interface Account {
+  id: string;
+  name: string | null;
+  createdAt: number;
+  webhookUrl: string | null;
+}
+
+export interface ApiKeyRecord {
+  id: string; // short public id, e.g. "key_ab12cd34"; shown by `keys ls`, used by `keys revoke`
+  accountId: string;
+  name: string | null;
+  prefix: string; // first characters of the key, for humans to recognise it
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface WebhookSecret {
+  secret: string;
+  createdAt: number;
+  /** null while current; set when rotated: the old secret keeps signing until this time */
+  retiresAt: number | null;
+}
+
+/** Per-photo screening result (decisions.md #19). */
+export interface PhotoReport {
+  url: string;
+  accepted: boolean;
+  reasons: string[];
+}
+
+export interface ProfileRecord {
+  id: string;
+  accountId: string;
+  tag: string | null;
+  tier: TrainingTier;
+  status: ProfileStatus;
+  message: string | null;
+  progress: number; // 0..1
+  imageUrls: string[];
+  images: PhotoReport[] | null; // filled once validated
+  /** Trained identity model (engine-specific JSON); null until READY */
+  model: unknown | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ProfilePatch {
+  status?: ProfileStatus;
+  message?: string | null;
+  progress?: number;
+  images?: PhotoReport[] | null;
+  model?: unknown | null;
+}
+
+export interface JobRecord {
+  id: string;
+  accountId: string;
+  kind: string; // 'edit' | 'generate' | 'enhance' | 'remix'
+  status: JobStatus;
+  request: unknown; // the validated request body
+  result: unknown | null; // studio response when SUCCEEDED
+  error: { detail: string; code: string } | null;
+  callbackUrl: string | null;
+  clientRequestId: string | null;
+  requestHash: string | null;
+  createdAt: number;
+  updatedAt: number;
+  expiresAt: number;
+}
+
+export interface FileRecord {
+  key: string; // blob key, e.g. "20261121/abc.jpg"
+  accountId: string;
+  contentType: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** A callback/webhook delivery waiting to be (re)sent. */
+export interface DeliveryRecord {
+  id: string;
+  accountId: string;
+  url: string;
+  body: string; // the exact JSON that is signed and sent
+  attempts: number;
+  nextAttemptAt: number;
+  status: 'PENDING' | 'DELIVERED' | 'FAILED';
+  lastError: string | null;
+  createdAt: number;
+}
+
+export interface Store {
+  accounts: {
+    create(name: string | null): Promise<Account>;
+    get(id: string): Promise<Account | undefined>;
+    setWebhookUrl(id: string, url: string | null): Promise<void>;
+  };
+  keys: {
+    /** Stores only a hash of `key`. */
+    create(accountId: string, key: string, name: string | null): Promise<ApiKeyRecord>;
+    /** Looks a key up by its hash; revoked keys are not returned. */
+    findAccountByKey(key: string): Promise<{ accountId: string; keyId: string } | undefined>;
+    list(): Promise<ApiKeyRecord[]>;
+    /** Revokes by key id or by the full key; returns false if nothing matched. */
+    revoke(idOrKey: string): Promise<boolean>;
+    count(): Promise<number>;
+  };
+  webhookSecrets: {
+    /** Current secret, created on first use. */
+    current(accountId: string): Promise<WebhookSecret>;
+    /** Every secret that may still sign (current first). */
+    active(accountId: string, now: number): Promise<WebhookSecret[]>;
+    rotate(accountId: string, now: number, graceMs: number): Promise<WebhookSecret>;
+  };
+  profiles: {
+    create(p: Omit<ProfileRecord, 'createdAt' | 'updatedAt'>): Promise<ProfileRecord>;
+    get(accountId: string, id: string): Promise<ProfileRecord | undefined>;
+    /** For workers, which act on behalf of any account. */
+    getById(id: string): Promise<ProfileRecord | undefined>;
+    /** Newest first; cursor is opaque. */
+    list(accountId: string, opts: { tag?: string; limit: number; cursor?: string }): Promise<{ ids: string[]; nextCursor: string | null }>;
+    update(id: string, patch: ProfilePatch): Promise<void>;
+    delete(accountId: string, id: string): Promise<boolean>;
+    /** Profiles stuck in a non-terminal state (for crash recovery). */
+    listByStatus(statuses: ProfileStatus[]): Promise<ProfileRecord[]>;
+  };
+  jobs: {
+    create(j: Omit<JobRecord, 'createdAt' | 'updatedAt'>): Promise<JobRecord>;
+    get(accountId: string, id: string): Promise<JobRecord | undefined>;
+    getById(id: string): Promise<JobRecord | undefined>;
+    findByClientRequestId(accountId: string, clientRequestId: string, since: number): Promise<JobRecord | undefined>;
+    update(id: string, patch: Partial<Pick<JobRecord, 'status' | 'result' | 'error'>>): Promise<void>;
+    /** Deletes jobs whose expiresAt has passed; returns how many. */
+    deleteExpired(now: number): Promise<number>;
+  };
+  files: {
+    create(f: FileRecord): Promise<void>;
+    get(key: string): Promise<FileRecord | undefined>;
+    deleteExpired(now: number): Promise<string[]>;
+  };
+  deliveries: {
+    create(d: Omit<DeliveryRecord, 'createdAt'>): Promise<DeliveryRecord>;
+    /** PENDING deliveries due at `now`, oldest first. */
+    due(now: number, limit: number): Promise<DeliveryRecord[]>;
+    update(id: string, patch: Partial<Pick<DeliveryRecord, 'attempts' | 'nextAttemptAt' | 'status' | 'lastError'>>): Promise<void>;
+    get(id: string): Promise<DeliveryRecord | undefined>;
+  };
+  close(): Promise<void>;
+}
