@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// The `likeness` command: `serve` (API + in-process workers on the embedded defaults) and
+// admin commands for keys and profiles, which work on the same data directory.
+import { loadConfig, ConfigError } from './config.js';
+import { startServer } from './server.js';
+import { openEmbedded } from './store/embedded.js';
+import { newKey } from './store/ids.js';
+import { VERSION } from './version.js';
+import { mkdir } from 'node:fs/promises';
+
+const USAGE = `likeness ${VERSION}: a self-hosted Phota-compatible API
+
+Usage:
+  likeness serve                     start the API (embedded SQLite, blobs and workers)
+  likeness keys create [--name N]    create an account and API key (printed once)
+  likeness keys ls                   list keys (never the keys themselves)
+  likeness keys revoke <key-id|key>  revoke a key
+  likeness profiles ls               list profiles of every account
+Settings come from environment variables; see README.md.`;
+
+function flag(args: string[], name: string): string | null {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : null;
+}
+
+async function withStore<T>(fn: (e: Awaited<ReturnType<typeof openEmbedded>>) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  await mkdir(config.dataDir, { recursive: true });
+  const e = await openEmbedded(config.dataDir);
+  try {
+    return await fn(e);
+  } finally {
+    await e.store.close();
+  }
+}
+
+async function createKey(store: Awaited<ReturnType<typeof openEmbedded>>['store'], name: string | null) {
+  const account = await store.accounts.create(name);
+  const key = newKey();
+  const rec = await store.keys.create(account.id, key, name);
+  return { key, rec, account };
+}
+
+async function serve() {
+  const config = loadConfig();
+  // On first start with no keys, create one so a newcomer can call the API at once.
+  await mkdir(config.dataDir, { recursive: true });
+  const first = await withStore(async ({ store }) => ((await store.keys.count()) === 0 ? createKey(store, 'default') : null));
+  const server = await startServer(config);
+  if (first) {
+    console.log(`\nNo API keys existed, so one was created (it is shown only this once):\n\n  X-API-Key: ${first.key}\n`);
+  }
+  console.log(`Likeness ${VERSION} listening on ${server.url}/v1/phota/  (data: ${config.dataDir})`);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${sig}: finishing in-flight work, then exiting`);
+    server.close().then(
+      () => process.exit(0),
+      (e) => {
+        console.error(e);
+        process.exit(1);
+      },
+    );
+    setTimeout(() => process.exit(1), 30_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function main(argv: string[]) {
+  const [cmd, sub, ...rest] = argv;
+  switch (cmd) {
+    case 'serve':
+    case undefined:
+      return serve();
+    case 'keys':
+      if (sub === 'create') {
+        const { key, rec } = await withStore((e) => createKey(e.store, flag(rest, '--name')));
+        console.log(`Created key ${rec.id} for account ${rec.accountId}. Keep it safe; it is not shown again:\n${key}`);
+        return;
+      }
+      if (sub === 'ls') {
+        const keys = await withStore((e) => e.store.keys.list());
+        if (keys.length === 0) console.log('No keys. Create one with: likeness keys create');
+        for (const k of keys) {
+          console.log(
+            `${k.id}\t${k.prefix}…\taccount ${k.accountId}\t${k.name ?? '-'}\t${new Date(k.createdAt).toISOString()}\t${k.revokedAt ? 'revoked' : 'active'}`,
+          );
+        }
+        return;
+      }
+      if (sub === 'revoke' && rest[0]) {
+        const ok = await withStore((e) => e.store.keys.revoke(rest[0]));
+        console.log(ok ? `Revoked ${rest[0]}.` : `No active key matches ${rest[0]}.`);
+        process.exitCode = ok ? 0 : 1;
+        return;
+      }
+      break;
+    case 'profiles':
+      if (sub === 'ls') {
+        await withStore(async (e) => {
+          for (const p of await e.store.profiles.listByStatus(['VALIDATING', 'QUEUING', 'IN_PROGRESS', 'READY', 'ERROR', 'INACTIVE'])) {
+            console.log(`${p.id}\t${p.status}\taccount ${p.accountId}\t${p.tag ?? '-'}\t${new Date(p.createdAt).toISOString()}`);
+          }
+        });
+        return;
+      }
+      break;
+    case '--version':
+    case 'version':
+      console.log(VERSION);
+      return;
+    case 'help':
+    case '--help':
+    case '-h':
+      console.log(USAGE);
+      return;
+  }
+  console.error(USAGE);
+  process.exitCode = 2;
+}
+
+main(process.argv.slice(2)).catch((e) => {
+  if (e instanceof ConfigError) {
+    console.error(`Configuration error: ${e.message}`);
+    process.exit(2);
+  }
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,121 @@
+// Every setting, read from environment variables and validated once at start. A bad value
+// stops the server with a message naming the variable, instead of failing later at request time.
+import os from 'node:os';
+import path from 'node:path';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Public base URL used in poll_url and download URLs; default http://<host>:<port>. */
+  publicUrl: string | null;
+  /** HMAC secret for signed file URLs; generated and kept in the data dir when unset. */
+  urlSigningSecret: string | null;
+  allowPrivateUrls: boolean;
+  allowHttpCallbacks: boolean;
+  /** Identity/enhance worker threads. */
+  workers: number;
+  /** Concurrent studio jobs and training jobs per process. */
+  studioConcurrency: number;
+  trainingConcurrency: number;
+  /** Waiting + running tasks per queue before 503 OVERLOADED. */
+  maxQueueDepth: number;
+  /** Synchronous studio time limit (contract: 600 s) and async budget. */
+  syncTimeoutMs: number;
+  asyncTimeoutMs: number;
+  /** Request body limit in bytes (ten 4K images as base64 fit). */
+  bodyLimit: number;
+  jobRetentionMs: number;
+  fileTtlMs: number;
+  idempotencyWindowMs: number;
+  /** Per-key requests per minute; 0 = off. */
+  rateLimitPerMinute: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Base model used by /enhance when set (generative enhance); default local. */
+  enhanceBaseModel: string | null;
+  env: NodeJS.ProcessEnv;
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, def: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return v;
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name} must be 1/0 (or true/false), got "${raw}"`);
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Documented settings, in README order: [name, default, meaning]. */
+export const SETTINGS: Array<[string, string, string]> = [
+  ['PORT', '8080', 'HTTP port'],
+  ['HOST', '0.0.0.0', 'Address to listen on'],
+  ['LIKENESS_DATA_DIR', './data', 'SQLite database, blobs and secrets'],
+  ['LIKENESS_PUBLIC_URL', 'http://localhost:PORT', 'Base URL put in poll_url and download_urls'],
+  ['LIKENESS_URL_SIGNING_SECRET', 'generated into the data dir', 'HMAC key of signed file URLs'],
+  ['LIKENESS_ALLOW_PRIVATE_URLS', '0', 'Allow image URLs on private/loopback addresses (local setups, tests)'],
+  ['LIKENESS_ALLOW_HTTP_CALLBACKS', '0', 'Allow plain-http callback and webhook URLs'],
+  ['LIKENESS_WORKERS', 'number of cores', 'Worker threads running face models and enhancement'],
+  ['LIKENESS_STUDIO_CONCURRENCY', '4', 'Studio requests processed at once'],
+  ['LIKENESS_TRAINING_CONCURRENCY', '1', 'Profiles trained at once'],
+  ['LIKENESS_MAX_QUEUE_DEPTH', '100', 'Queued tasks per queue before 503 OVERLOADED'],
+  ['LIKENESS_SYNC_TIMEOUT_S', '600', 'Time limit of a synchronous studio request (then 504)'],
+  ['LIKENESS_ASYNC_TIMEOUT_S', '1800', 'Time limit of an async job'],
+  ['LIKENESS_BODY_LIMIT_MB', '300', 'Largest request body'],
+  ['LIKENESS_JOB_RETENTION_DAYS', '7', 'How long jobs and their outputs are kept'],
+  ['LIKENESS_RATE_LIMIT_PER_MINUTE', '0', 'Requests per key per minute (0 = off); over it: 429'],
+  ['LIKENESS_ENHANCE_BASE_MODEL', '(local)', 'Run /enhance through this base model instead of locally'],
+  ['LIKENESS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
+];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const logLevel = (env.LIKENESS_LOG_LEVEL || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LIKENESS_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const publicUrl = env.LIKENESS_PUBLIC_URL || null;
+  if (publicUrl !== null) {
+    try {
+      const u = new URL(publicUrl);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+    } catch {
+      throw new ConfigError(`LIKENESS_PUBLIC_URL must be an http(s) URL, got "${publicUrl}"`);
+    }
+  }
+  const day = 24 * 3600 * 1000;
+  return {
+    port: int(env, 'PORT', 8080, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    dataDir: path.resolve(env.LIKENESS_DATA_DIR || './data'),
+    publicUrl: publicUrl ? publicUrl.replace(/\/+$/, '') : null,
+    urlSigningSecret: env.LIKENESS_URL_SIGNING_SECRET || null,
+    allowPrivateUrls: bool(env, 'LIKENESS_ALLOW_PRIVATE_URLS', false),
+    allowHttpCallbacks: bool(env, 'LIKENESS_ALLOW_HTTP_CALLBACKS', false),
+    workers: int(env, 'LIKENESS_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
+    studioConcurrency: int(env, 'LIKENESS_STUDIO_CONCURRENCY', 4, 1, 256),
+    trainingConcurrency: int(env, 'LIKENESS_TRAINING_CONCURRENCY', 1, 1, 64),
+    maxQueueDepth: int(env, 'LIKENESS_MAX_QUEUE_DEPTH', 100, 1, 1_000_000),
+    syncTimeoutMs: int(env, 'LIKENESS_SYNC_TIMEOUT_S', 600, 1, 86400) * 1000,
+    asyncTimeoutMs: int(env, 'LIKENESS_ASYNC_TIMEOUT_S', 1800, 1, 86400) * 1000,
+    bodyLimit: int(env, 'LIKENESS_BODY_LIMIT_MB', 300, 1, 4096) * 1024 * 1024,
+    jobRetentionMs: int(env, 'LIKENESS_JOB_RETENTION_DAYS', 7, 1, 3650) * day,
+    fileTtlMs: day,
+    idempotencyWindowMs: day,
+    rateLimitPerMinute: int(env, 'LIKENESS_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
+    logLevel,
+    enhanceBaseModel: env.LIKENESS_ENHANCE_BASE_MODEL || null,
+    env,
+  };
+}

@@ -1,0 +1,237 @@
+// TypeBox schemas of every request and response: the single source for validation, the
+// TypeScript types and the OpenAPI document. Field names, enums and limits follow the Phota
+// contract (shared/spec/phota-api.md) and decisions.md. Unknown request fields are ignored
+// (no additionalProperties: false), as clients still send the legacy `pro_mode`.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+/** Optional field that also accepts an explicit null (pydantic `X | None`). */
+function Nullable<T extends TSchema>(schema: T, extra: Record<string, unknown> = {}) {
+  const s = schema as unknown as { type?: string; enum?: unknown[] };
+  const nullable = {
+    ...schema,
+    ...extra,
+    type: [s.type, 'null'],
+    ...(s.enum ? { enum: [...s.enum, null] } : {}),
+  };
+  return Type.Unsafe<Static<T> | null>(nullable);
+}
+
+const StringEnum = <T extends string[]>(values: [...T], opts: Record<string, unknown> = {}) =>
+  Type.Unsafe<T[number]>({ type: 'string', enum: values, ...opts });
+
+export const BASE_MODELS = ['flux-2', 'gpt-image-2', 'nb2', 'qwen-image-2', 'reve'] as const;
+export const ASPECT_RATIOS = ['auto', '1:1', '3:4', '4:3', '9:16', '16:9'] as const;
+export const RESOLUTIONS = ['1K', '2K', '4K'] as const;
+export const QUALITIES = ['auto', 'low', 'medium', 'high'] as const;
+export const MAX_PROMPT = 8000;
+
+const ImageInput = Type.String({
+  minLength: 1,
+  description: 'Raw base64, a data: URI, or an http(s) URL of a JPEG/PNG/WebP/AVIF/HEIC/HEIF/TIFF/GIF image.',
+});
+const ProfileIds = Nullable(
+  Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 50 }),
+  { description: 'Candidate profiles for identity preservation. [[id]] references in the prompt are merged in.' },
+);
+const NumOutputs = Type.Integer({ minimum: 1, maximum: 4, default: 1, description: 'Number of output images.' });
+const OutputFormat = StringEnum(['png', 'jpg'], { default: 'jpg', description: 'Output encoding.' });
+const ResponseMode = StringEnum(['bytes', 'urls'], {
+  default: 'bytes',
+  description: 'bytes: base64 in `images`; urls: signed URLs (24 h) in `download_urls`.',
+});
+const AsyncFields = {
+  async: Type.Boolean({ default: false, description: 'Run as a background job; answers 202 with a JobHandle.' }),
+  callback_url: Nullable(Type.String({ minLength: 1, maxLength: 2048 }), {
+    description: 'HTTPS URL POSTed (signed, X-Phota-Signature) when the job finishes. Only with async: true.',
+  }),
+  client_request_id: Nullable(Type.String({ minLength: 1, maxLength: 256 }), {
+    description: 'Idempotency key for async submits: the same key and body return the original job.',
+  }),
+};
+
+export const EditRequest = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: MAX_PROMPT, description: 'Edit instruction; may contain [[profile_id]].' }),
+    images: Type.Array(ImageInput, { minItems: 1, maxItems: 10 }),
+    profile_ids: ProfileIds,
+    num_output_images: NumOutputs,
+    aspect_ratio: StringEnum([...ASPECT_RATIOS], { default: 'auto' }),
+    resolution: StringEnum([...RESOLUTIONS], { default: '1K' }),
+    quality: Nullable(StringEnum([...QUALITIES]), { description: 'gpt-image-2 only; any other model → 400.' }),
+    base_model: StringEnum([...BASE_MODELS], { default: 'nb2' }),
+    output_format: OutputFormat,
+    response_mode: ResponseMode,
+    ...AsyncFields,
+  },
+  { $id: 'EditRequest', required: ['prompt', 'images'] },
+);
+
+export const GenerateRequest = Type.Object(
+  {
+    prompt: Type.String({ minLength: 1, maxLength: MAX_PROMPT, description: 'Scene description; name people as [[profile_id]].' }),
+    num_output_images: NumOutputs,
+    aspect_ratio: StringEnum([...ASPECT_RATIOS], { default: 'auto' }),
+    resolution: StringEnum([...RESOLUTIONS], { default: '1K' }),
+    quality: Nullable(StringEnum([...QUALITIES])),
+    base_model: StringEnum([...BASE_MODELS], { default: 'nb2' }),
+    output_format: OutputFormat,
+    response_mode: ResponseMode,
+    ...AsyncFields,
+  },
+  { $id: 'GenerateRequest', required: ['prompt'] },
+);
+
+export const EnhanceRequest = Type.Object(
+  {
+    image: ImageInput,
+    profile_ids: ProfileIds,
+    num_output_images: NumOutputs,
+    output_format: OutputFormat,
+    response_mode: ResponseMode,
+    prompt: Nullable(Type.String({ maxLength: MAX_PROMPT }), { description: 'Optional guidance, e.g. "brighter", "warmer".' }),
+    ...AsyncFields,
+  },
+  { $id: 'EnhanceRequest', required: ['image'] },
+);
+
+export const RemixRequest = Type.Object(
+  {
+    input_image: ImageInput,
+    reference_image: ImageInput,
+    profile_ids: ProfileIds,
+    prompt: Nullable(Type.String({ maxLength: MAX_PROMPT })),
+    num_output_images: NumOutputs,
+    output_format: OutputFormat,
+    response_mode: ResponseMode,
+    ...AsyncFields,
+  },
+  { $id: 'RemixRequest', required: ['input_image', 'reference_image'] },
+);
+
+export const AddProfileRequest = Type.Object(
+  {
+    image_urls: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
+      minItems: 5,
+      maxItems: 50,
+      description: 'Public URLs of 5–50 photos (standard tier: 10–50, fast: 5–10).',
+    }),
+    training_tier: StringEnum(['standard', 'fast'], { default: 'standard' }),
+    tag: Nullable(Type.String({ minLength: 1, maxLength: 128 }), { description: 'Immutable tag, e.g. your end-user id.' }),
+  },
+  { $id: 'AddProfileRequest', required: ['image_urls'] },
+);
+
+export const RecognizeRequest = Type.Object(
+  {
+    image: ImageInput,
+    profile_ids: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 20 }),
+  },
+  { $id: 'RecognizeRequest', required: ['image', 'profile_ids'] },
+);
+
+export const WebhookConfigRequest = Type.Object(
+  { url: Type.String({ minLength: 1, maxLength: 2048 }) },
+  { $id: 'WebhookConfigRequest', required: ['url'] },
+);
+
+export const ProfileIdsQuery = Type.Object({
+  tag: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'Page size 1–1000 (extension).' })),
+  cursor: Type.Optional(Type.String({ maxLength: 512 })),
+});
+
+// ---- responses (documented in the OpenAPI document) ----
+const BoxSchema = Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[x, y, width, height] in pixels' });
+
+export const EditResponse = Type.Object(
+  {
+    images: Type.Array(Type.String()),
+    download_urls: Type.Array(Type.String()),
+    known_subjects: Type.Object({
+      counts: Type.Record(Type.String(), Type.Integer()),
+      matches: Type.Array(
+        Type.Object({
+          image_index: Type.Integer(),
+          profile_id: Type.String(),
+          similarity: Type.Number(),
+          box: BoxSchema,
+        }),
+        { description: 'Extension: one entry per recognised face in each output.' },
+      ),
+    }),
+  },
+  { $id: 'EditResponse' },
+);
+
+export const JobHandle = Type.Object(
+  { job_id: Type.String(), status: Type.String(), poll_url: Type.String() },
+  { $id: 'JobHandle' },
+);
+
+export const JobResponse = Type.Object(
+  {
+    job_id: Type.String(),
+    status: StringEnum(['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED']),
+    created_at: Type.String({ format: 'date-time' }),
+    updated_at: Type.String({ format: 'date-time' }),
+    result: Type.Union([Type.Ref('EditResponse'), Type.Null()]),
+    error: Type.Union([Type.Object({ detail: Type.String(), code: Type.String() }), Type.Null()]),
+  },
+  { $id: 'JobResponse' },
+);
+
+export const AddProfileResponse = Type.Object({ profile_id: Type.String() }, { $id: 'AddProfileResponse' });
+export const ProfileIdsResponse = Type.Object(
+  { profiles: Type.Array(Type.String()), next_cursor: Type.Optional(Type.Union([Type.String(), Type.Null()])) },
+  { $id: 'ProfileIdsResponse' },
+);
+export const ProfileStatusResponse = Type.Object(
+  {
+    profile_id: Type.String(),
+    status: StringEnum(['VALIDATING', 'QUEUING', 'IN_PROGRESS', 'READY', 'ERROR', 'INACTIVE']),
+    message: Type.Union([Type.String(), Type.Null()]),
+    progress: Type.Number({ description: 'Extension: 0–1.' }),
+    images: Type.Union([
+      Type.Array(Type.Object({ url: Type.String(), accepted: Type.Boolean(), reasons: Type.Array(Type.String()) })),
+      Type.Null(),
+    ]),
+  },
+  { $id: 'ProfileStatusResponse' },
+);
+export const DeleteProfileResponse = Type.Object(
+  { profile_id: Type.String(), status: Type.String() },
+  { $id: 'DeleteProfileResponse' },
+);
+export const RecognizeResponse = Type.Object(
+  {
+    faces: Type.Array(
+      Type.Object({ box: BoxSchema, profile_id: Type.Union([Type.String(), Type.Null()]), similarity: Type.Number() }),
+    ),
+  },
+  { $id: 'RecognizeResponse' },
+);
+export const PhotaError = Type.Object(
+  { detail: Type.String(), code: Type.String(), request_id: Type.String() },
+  { $id: 'PhotaError' },
+);
+export const HTTPValidationError = Type.Object(
+  {
+    detail: Type.Array(
+      Type.Object({
+        loc: Type.Array(Type.Union([Type.String(), Type.Integer()])),
+        msg: Type.String(),
+        type: Type.String(),
+      }),
+    ),
+  },
+  { $id: 'HTTPValidationError' },
+);
+
+export type EditRequestT = Static<typeof EditRequest>;
+export type GenerateRequestT = Static<typeof GenerateRequest>;
+export type EnhanceRequestT = Static<typeof EnhanceRequest>;
+export type RemixRequestT = Static<typeof RemixRequest>;
+export type AddProfileRequestT = Static<typeof AddProfileRequest>;
+export type RecognizeRequestT = Static<typeof RecognizeRequest>;
+export type StudioResponse = Static<typeof EditResponse>;
+export type StudioRequest = EditRequestT | GenerateRequestT | EnhanceRequestT | RemixRequestT;

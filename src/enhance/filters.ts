@@ -1,0 +1,118 @@
+// Pure float-plane filters used by analysis and correction: Gaussian blur, box mean,
+// the self-guided (edge-preserving) filter and Gaussian deconvolution.
+
+function gaussianKernel(sigma: number): Float32Array {
+  const radius = Math.max(1, Math.ceil(sigma * 3));
+  const k = new Float32Array(radius * 2 + 1);
+  let sum = 0;
+  for (let i = -radius; i <= radius; i++) {
+    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
+    k[i + radius] = v;
+    sum += v;
+  }
+  for (let i = 0; i < k.length; i++) k[i] /= sum;
+  return k;
+}
+
+/** Separable Gaussian blur with clamped edges. */
+export function gaussianBlur(src: Float32Array, width: number, height: number, sigma: number): Float32Array {
+  if (sigma <= 0) return src.slice();
+  const k = gaussianKernel(sigma);
+  const r = (k.length - 1) / 2;
+  const tmp = new Float32Array(src.length);
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      for (let i = -r; i <= r; i++) {
+        const xx = x + i < 0 ? 0 : x + i >= width ? width - 1 : x + i;
+        acc += k[i + r] * src[row + xx];
+      }
+      tmp[row + x] = acc;
+    }
+  }
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      let acc = 0;
+      for (let i = -r; i <= r; i++) {
+        const yy = y + i < 0 ? 0 : y + i >= height ? height - 1 : y + i;
+        acc += k[i + r] * tmp[yy * width + x];
+      }
+      out[y * width + x] = acc;
+    }
+  }
+  return out;
+}
+
+/** Mean over a (2r+1)² window (clamped at the borders), via an integral image. */
+export function boxMean(src: Float32Array, width: number, height: number, r: number): Float32Array {
+  const W = width + 1;
+  const integral = new Float64Array(W * (height + 1));
+  for (let y = 0; y < height; y++) {
+    let rowSum = 0;
+    for (let x = 0; x < width; x++) {
+      rowSum += src[y * width + x];
+      integral[(y + 1) * W + x + 1] = integral[y * W + x + 1] + rowSum;
+    }
+  }
+  const out = new Float32Array(src.length);
+  for (let y = 0; y < height; y++) {
+    const y0 = Math.max(0, y - r), y1 = Math.min(height, y + r + 1);
+    for (let x = 0; x < width; x++) {
+      const x0 = Math.max(0, x - r), x1 = Math.min(width, x + r + 1);
+      const s = integral[y1 * W + x1] - integral[y0 * W + x1] - integral[y1 * W + x0] + integral[y0 * W + x0];
+      out[y * width + x] = s / ((y1 - y0) * (x1 - x0));
+    }
+  }
+  return out;
+}
+
+/**
+ * Self-guided filter (He et al.): smooths where local variance is below `eps` (noise, JPEG
+ * blocks) and keeps edges whose variance is well above it. eps is a variance in 0..255² units.
+ */
+export function guidedFilter(src: Float32Array, width: number, height: number, r: number, eps: number): Float32Array {
+  const n = src.length;
+  const sq = new Float32Array(n);
+  for (let i = 0; i < n; i++) sq[i] = src[i] * src[i];
+  const mean = boxMean(src, width, height, r);
+  const meanSq = boxMean(sq, width, height, r);
+  const a = new Float32Array(n);
+  const b = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = Math.max(0, meanSq[i] - mean[i] * mean[i]);
+    a[i] = v / (v + eps);
+    b[i] = mean[i] - a[i] * mean[i];
+  }
+  const ma = boxMean(a, width, height, r);
+  const mb = boxMean(b, width, height, r);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = ma[i] * src[i] + mb[i];
+  return out;
+}
+
+/**
+ * Damped Van Cittert deconvolution for a Gaussian blur of `sigma`: each iteration adds back
+ * `beta` × (observed − reblurred estimate). Few iterations and clamping keep noise in check.
+ */
+export function deconvolveGaussian(
+  src: Float32Array,
+  width: number,
+  height: number,
+  sigma: number,
+  iterations: number,
+  beta: number,
+): Float32Array {
+  let est = src.slice();
+  for (let it = 0; it < iterations; it++) {
+    const re = gaussianBlur(est, width, height, sigma);
+    const next = new Float32Array(est.length);
+    for (let i = 0; i < est.length; i++) {
+      const v = est[i] + beta * (src[i] - re[i]);
+      next[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+    est = next;
+  }
+  return est;
+}

@@ -1,0 +1,199 @@
+// Pure: measurements + intents + strength → the concrete corrections to apply. Every correction
+// has a dead zone, so a photo without a given defect is left alone on that axis (a well-exposed,
+// neutral, clean photo gets almost nothing but super-resolution and a light sharpen).
+import type { ImageStats } from './analyze.js';
+import type { Intents } from './intent.js';
+
+export interface TonePlan {
+  /** White-balance gains per channel, applied first (luma-preserving). */
+  gains: [number, number, number];
+  /** Input levels 0..255 mapped to 0..255. */
+  black: number;
+  white: number;
+  /** Exponent applied after levels (< 1 brightens). */
+  gamma: number;
+  /** S-curve amount around mid-grey (−0.5..0.5; > 0 more contrast). */
+  contrast: number;
+  /** Saturation multiplier (1 = unchanged). */
+  saturation: number;
+  monochrome: boolean;
+}
+
+export interface CorrectionPlan {
+  /** Edge-preserving smoothing (self-guided filter) per channel; eps is a variance in 0..255². */
+  denoise: { radius: number; eps: number } | null;
+  /** Gaussian deconvolution at input resolution. */
+  deblur: { sigma: number; iterations: number; beta: number } | null;
+  /** Fixes measured defects (cast, levels, gamma); applied before super-resolution. */
+  tone: TonePlan;
+  /** The requested look (intents, variant): applied after super-resolution. */
+  look: TonePlan;
+  /** CLAHE on the output (tile as a fraction of the short side). */
+  localContrast: { maxSlope: number; tileFraction: number } | null;
+  /** Final unsharp mask on the output (sigma in output pixels; m1 flat, m2 edges). */
+  sharpen: { sigma: number; m1: number; m2: number } | null;
+}
+
+/** Blur radius (px) of a typical sharp photo at its native size: below this nothing is deblurred. */
+export const SHARP_BLUR_SIGMA = 1.1;
+
+const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
+
+const NEUTRAL_TONE: TonePlan = { gains: [1, 1, 1], black: 0, white: 255, gamma: 1, contrast: 0, saturation: 1, monochrome: false };
+
+/** Corrections of measured defects only (no intents), scaled by strength k ≤ 1. */
+function planRestoreTone(stats: ImageStats, s: number): TonePlan {
+  const { exposure, cast } = stats;
+  const k = Math.min(1, s);
+
+  // White balance: portraits are naturally a little warm (skin), so only the part of the cast
+  // beyond a dead zone around +0.12 is corrected, and only partly.
+  const neutral = 0.12;
+  const dead = 0.22;
+  const excess = cast.warmth - neutral;
+  const warmShift = Math.abs(excess) > dead ? -(excess - Math.sign(excess) * dead) * 0.7 * k : 0;
+  const tintShift = Math.abs(cast.tint) > 0.08 ? -(cast.tint - Math.sign(cast.tint) * 0.08) * 0.7 * k : 0;
+  const gains = wbGains(warmShift, tintShift);
+
+  // Levels: stretch the robust white point up to ~250 when the photo never gets bright
+  // (underexposure), and pull a lifted black point down (haze, flat scans).
+  let white = 255;
+  if (exposure.high < 235) {
+    const full = Math.max((exposure.high * 255) / 250, 255 / 4); // high → 250, gain ≤ ×4
+    white = full * k + 255 * (1 - k);
+  }
+  let black = 0;
+  if (exposure.low > 10) black = clamp(exposure.low * 0.8 * k, 0, white - 16);
+
+  // Gamma: move a far-off median part of the way toward ~0.42 after levels.
+  const m = clamp((exposure.median - black) / (white - black), 0.01, 0.99);
+  let gamma = 1;
+  if (m < 0.25 || m > 0.7) {
+    const target = m + (0.42 - m) * 0.6 * k;
+    gamma = clamp(Math.log(target) / Math.log(m), 0.55, 1.6);
+  }
+  return { ...NEUTRAL_TONE, gains, black, white, gamma };
+}
+
+/** Luma-preserving gains for a warm/cool shift (log R/B) and a tint shift (log G). */
+function wbGains(warmShift: number, tintShift: number): [number, number, number] {
+  const rg = Math.exp(warmShift / 2), bg = Math.exp(-warmShift / 2), gg = Math.exp(tintShift);
+  const lumaGain = 0.299 * rg + 0.587 * gg + 0.114 * bg;
+  return [rg / lumaGain, gg / lumaGain, bg / lumaGain];
+}
+
+/** The asked-for look: intents plus a little extra punch above strength 1. */
+function planLookTone(intents: Intents, s: number): TonePlan {
+  return {
+    ...NEUTRAL_TONE,
+    gains: wbGains(intents.warmth * 0.09, 0),
+    gamma: clamp(Math.pow(0.72, intents.exposure), 0.35, 2.5),
+    contrast: clamp(intents.contrast * 0.18 + (s > 1 ? (s - 1) * 0.12 : 0), -0.5, 0.5),
+    saturation: clamp(1 + intents.saturation * 0.22 + (s > 1 ? (s - 1) * 0.12 : 0), 0, 2),
+    monochrome: intents.monochrome,
+  };
+}
+
+/**
+ * @param strength 0 = leave everything but super-resolution alone, 1 = natural, 1.5 = strong.
+ */
+export function planCorrections(
+  stats: ImageStats,
+  intents: Intents,
+  strength: number,
+  restoreStrength = Math.min(1, strength),
+): CorrectionPlan {
+  const s = clamp(strength, 0, 2);
+  const rs = clamp(restoreStrength, 0, 2);
+
+  // Denoise: sensor noise plus JPEG blocking, both smoothed by the guided filter below an
+  // edge-variance threshold. Clean photos measure σ ≈ 1–2 from flat blocks.
+  const noiseExcess = Math.max(0, stats.noise - 1.8);
+  const blockExcess = Math.max(0, stats.blockiness - 0.08);
+  const denoiseBoost = 1 + 0.5 * Math.max(0, intents.denoise);
+  let denoise: CorrectionPlan['denoise'] = null;
+  if ((noiseExcess > 0 || blockExcess > 0) && rs > 0) {
+    const sigmaN = noiseExcess * 2.2 + blockExcess * 35;
+    const eps = (sigmaN * Math.min(1.3, rs) * denoiseBoost) ** 2;
+    if (eps >= 4) denoise = { radius: stats.noise > 10 || stats.blockiness > 0.3 ? 3 : 2, eps };
+  } else if (intents.denoise > 0) {
+    denoise = { radius: 2, eps: (4 * intents.denoise) ** 2 };
+  }
+
+  // Deblur: the blur beyond that of a sharp photo, restrained when noise would be amplified.
+  let deblur: CorrectionPlan['deblur'] = null;
+  const extra = Math.sqrt(Math.max(0, stats.blur ** 2 - SHARP_BLUR_SIGMA ** 2));
+  const sharpenIntent = Math.max(0, intents.sharpen);
+  if ((extra > 0.5 || sharpenIntent > 0) && rs > 0) {
+    const sigma = clamp(Math.max(extra, 0.8), 0.5, 4);
+    const noisy = stats.noise > 6 ? 0.5 : 1;
+    deblur = {
+      sigma,
+      iterations: Math.round(clamp((2 + 2 * rs + sharpenIntent * 2) * noisy, 1, 8)),
+      beta: 0.6,
+    };
+  }
+
+  const tone = planRestoreTone(stats, rs);
+  const look = planLookTone(intents, s);
+
+  // Local contrast: for flat (low dynamic range) photos, for "more contrast", and in the strong look.
+  const range = stats.exposure.high - stats.exposure.low;
+  let localContrast: CorrectionPlan['localContrast'] = null;
+  const lcAmount = (range < 110 ? 1 : 0) + Math.max(0, intents.contrast) * 0.5 + (s > 1.2 ? 0.5 : 0);
+  if (lcAmount > 0 && s > 0) localContrast = { maxSlope: clamp(1 + lcAmount * 1.2, 1.5, 4), tileFraction: 1 / 6 };
+
+  // Final sharpen, lighter on noisy inputs; "softer" turns it off.
+  let sharpen: CorrectionPlan['sharpen'] = null;
+  const sharpAmount = s * (stats.noise > 6 ? 0.4 : 0.8) + intents.sharpen * 0.5;
+  if (sharpAmount > 0.05) sharpen = { sigma: 1.2, m1: 0.2 * sharpAmount, m2: 1.2 * sharpAmount };
+
+  return { denoise, deblur, tone, look, localContrast, sharpen };
+}
+
+// ---- Variants and the identity-guard ladder ----
+
+export interface VariantSpec {
+  label: string;
+  /** Look strength (contrast, saturation, local contrast, sharpening). */
+  strength: number;
+  /** Restoration strength (denoise, deblur, exposure and colour fixes); shared restorations share one ESRGAN run. */
+  restore: number;
+}
+
+/** Variants returned for num_output_images = 1..4, in order. */
+export const VARIANTS: VariantSpec[] = [
+  { label: 'natural', strength: 1, restore: 1 },
+  { label: 'strong', strength: 1.5, restore: 1 },
+  { label: 'vivid', strength: 1.25, restore: 1 },
+  { label: 'gentle', strength: 0.5, restore: 0.5 },
+];
+
+/** Each rung's gentler replacement; 'minimal' is the last resort (super-resolution only, barely touched). */
+export const GENTLER: Record<string, VariantSpec | null> = {
+  strong: { label: 'natural', strength: 1, restore: 1 },
+  vivid: { label: 'natural', strength: 1, restore: 1 },
+  natural: { label: 'gentle', strength: 0.5, restore: 0.5 },
+  gentle: { label: 'minimal', strength: 0.15, restore: 0.15 },
+  minimal: null,
+};
+
+export function variantSpecs(count: number): VariantSpec[] {
+  const n = clamp(Math.floor(count), 1, VARIANTS.length);
+  return VARIANTS.slice(0, n);
+}
+
+/** The next gentler variant for a label, or null at the bottom of the ladder (or an unknown label). */
+export function gentlerSpec(label: string): VariantSpec | null {
+  return GENTLER[label] ?? null;
+}
+
+/** Saturation extra for the 'vivid' look (applied on top of the plan). */
+export function variantAdjust(label: string, plan: CorrectionPlan): CorrectionPlan {
+  if (label !== 'vivid') return plan;
+  return {
+    ...plan,
+    look: { ...plan.look, saturation: plan.look.saturation * 1.18, contrast: clamp(plan.look.contrast + 0.08, -0.5, 0.5) },
+    localContrast: plan.localContrast ?? { maxSlope: 2, tileFraction: 1 / 6 },
+  };
+}

@@ -1,0 +1,56 @@
+// Worker-thread handlers for local enhancement. The identity worker pool imports this map and
+// dispatches `{ task: name, payload }` to it, so enhancement never runs on the HTTP event loop.
+import { enhanceImage, gentlerVariant, type EnhanceOptions } from './pipeline.js';
+
+export interface EnhanceTaskPayload extends EnhanceOptions {
+  /** Encoded input image bytes (any format sharp decodes). */
+  input: Uint8Array | ArrayBuffer;
+}
+
+export interface GentlerTaskPayload {
+  input: Uint8Array | ArrayBuffer;
+  format: 'jpg' | 'png';
+  /** Label of the variant whose output drifted (e.g. "strong"). */
+  label: string;
+  prompt?: string;
+}
+
+function toBuffer(bytes: Uint8Array | ArrayBuffer): Buffer {
+  return bytes instanceof ArrayBuffer ? Buffer.from(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Copies each output into its own ArrayBuffer so it can be transferred (not cloned) back. */
+function packOutputs(outs: Array<{ data: Buffer; width: number; height: number; label: string }>) {
+  const transfer: ArrayBuffer[] = [];
+  const result = outs.map((o) => {
+    const ab = new ArrayBuffer(o.data.byteLength);
+    new Uint8Array(ab).set(o.data);
+    transfer.push(ab);
+    return { data: new Uint8Array(ab), width: o.width, height: o.height, label: o.label };
+  });
+  return { result, transfer };
+}
+
+export const enhanceTasks: Record<string, (payload: any) => Promise<{ result: any; transfer?: ArrayBuffer[] }>> = {
+  /** payload: EnhanceTaskPayload → result: Array<{data: Uint8Array, width, height, label}>. */
+  async enhance(payload: EnhanceTaskPayload) {
+    const outs = await enhanceImage(toBuffer(payload.input), {
+      variants: payload.variants,
+      prompt: payload.prompt,
+      format: payload.format,
+      strengthOffset: payload.strengthOffset,
+    });
+    return packOutputs(outs);
+  },
+  /** payload: GentlerTaskPayload → result: {data, width, height, label} or null at the bottom of the ladder. */
+  async enhanceGentler(payload: GentlerTaskPayload) {
+    const out = await gentlerVariant(toBuffer(payload.input), {
+      label: payload.label,
+      format: payload.format,
+      prompt: payload.prompt,
+    });
+    if (!out) return { result: null };
+    const packed = packOutputs([out]);
+    return { result: packed.result[0], transfer: packed.transfer };
+  },
+};

@@ -1,0 +1,22 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { AddProfileRequest, ProfileIdsQuery, type AddProfileRequestT } from '../../contract/schemas.js';
+
+export function registerProfileRoutes(api: FastifyInstance, ctx: AppContext): void {
+  api.post('/profiles/add', { schema: { body: AddProfileRequest } }, async (req) =>
+    ctx.profiles.add(req.accountId, req.body as AddProfileRequestT),
+  );
+
+  api.get('/profiles/ids', { schema: { querystring: ProfileIdsQuery } }, async (req) =>
+    ctx.profiles.list(req.accountId, req.query as { tag?: string; limit?: string; cursor?: string }),
+  );
+
+  api.get<{ Params: { id: string } }>('/profiles/:id/status', async (req) => ctx.profiles.status(req.accountId, req.params.id));
+
+  api.get<{ Params: { id: string } }>('/profiles/:id/profile_picture', async (req, reply) => {
+    const jpeg = await ctx.profiles.picture(req.accountId, req.params.id);
+    return reply.type('image/jpeg').header('Cache-Control', 'private, max-age=300').send(jpeg);
+  });
+
+  api.delete<{ Params: { id: string } }>('/profiles/:id', async (req) => ctx.profiles.delete(req.accountId, req.params.id));
+}

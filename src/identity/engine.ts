@@ -1,0 +1,51 @@
+// The identity engine as the product uses it: every model call goes to the worker pool, so
+// the HTTP event loop never runs inference.
+import type { Box, IdentityEngine, ImageAnalysis } from './types.js';
+import { WorkerPool, transferableCopy } from './pool.js';
+import type { EmbedOptions } from './runtime.js';
+
+/** Compiled worker entry, next to this file in dist/src/identity/. */
+export const WORKER_URL = new URL('./worker.js', import.meta.url);
+
+export interface IdentityEngineOptions {
+  /** Worker threads; default os.availableParallelism(). */
+  workers?: number;
+  /** Embedding variant (benchmarks compare them); default DEFAULT_EMBED_OPTIONS. */
+  embed?: EmbedOptions;
+}
+
+export interface IdentityRuntime extends IdentityEngine {
+  /** Square JPEG crop around `box` (original-image pixels), for profile pictures. */
+  cropFace(image: Buffer, box: Box, opts?: { size?: number; margin?: number }): Promise<Buffer>;
+  /** The pool, so enhancement tasks (`enhance.*`) can share the same workers. */
+  readonly pool: WorkerPool;
+}
+
+/**
+ * Starts the worker pool. Models load in each worker in the background; the first
+ * analyze() on a worker waits for them. analyze() rejects with ApiError 400 IMAGE_UNREADABLE
+ * for undecodable input and PoolError if a worker dies.
+ */
+export async function createIdentityEngine(opts: IdentityEngineOptions = {}): Promise<IdentityRuntime> {
+  const pool = new WorkerPool(WORKER_URL, { size: opts.workers, name: 'identity' });
+  try {
+    // One task per (idle) worker: fails fast if the models cannot load.
+    await Promise.all(Array.from({ length: pool.size }, () => pool.run('identity.stats', null)));
+  } catch (err) {
+    await pool.close();
+    throw err;
+  }
+  return {
+    pool,
+    analyze(image: Buffer): Promise<ImageAnalysis> {
+      const ab = transferableCopy(image);
+      return pool.run<ImageAnalysis>('identity.analyze', { image: new Uint8Array(ab), options: opts.embed }, [ab]);
+    },
+    async cropFace(image, box, o = {}) {
+      const ab = transferableCopy(image);
+      const out = await pool.run<Uint8Array>('identity.cropFace', { image: new Uint8Array(ab), box, ...o }, [ab]);
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    },
+    close: () => pool.close(),
+  };
+}

@@ -1,0 +1,123 @@
+// Quality screening of faces for training: each rejection carries a reason a user understands
+// (decisions.md #19). Pure: takes FaceObservations as the engine measured them.
+
+import type { FaceObservation, ImageAnalysis } from './types.js';
+
+/** Reasons shown to users in the per-photo report. Stable strings: clients may key on them. */
+export const REASONS = {
+  fetch: 'could not be fetched',
+  decode: 'could not be decoded',
+  noFace: 'no face',
+  tooSmall: 'face too small',
+  tooDark: 'too dark',
+  tooBright: 'too bright (blown out)',
+  blurry: 'blurry',
+  pose: 'extreme head pose',
+  occluded: 'face partly covered',
+  notReal: 'not a real face',
+  someoneElse: 'someone else',
+  outlier: 'does not look enough like the other photos',
+} as const;
+export type Reason = (typeof REASONS)[keyof typeof REASONS];
+
+/**
+ * Limits of an acceptable training face. Measured with the hybrid engine on
+ * testdata/derived/quality and all 435 caltech + 204 london photos (see the report in
+ * test/identity/screen.test.ts and bench/identity-dominant.ts): every derived defect is caught
+ * while natural photos are almost never rejected.
+ */
+export const QUALITY = {
+  /** Face box width in pixels (product requirement: < 80 px is too small to learn a likeness). */
+  minFacePx: 80,
+  /** Mean luma of the face crop (0..255). */
+  minBrightness: 40,
+  maxBrightness: 225,
+  /** Fraction of clipped pixels in the face crop above which exposure is unusable. */
+  maxClipped: 0.4,
+  /** Variance of the Laplacian on the normalised face crop. */
+  minSharpness: 40,
+  /** Head pose in degrees. Roll is milder: it is undone by alignment up to a point. */
+  maxYaw: 50,
+  maxPitch: 35,
+  maxRoll: 40,
+  /** Landmark visibility proxy (0..1), when the engine gives one. */
+  minVisibility: 0.5,
+  /** Anti-spoof "real face" score (0..1), when the engine gives one. */
+  minReal: 0.3,
+} as const;
+export type QualityLimits = { -readonly [K in keyof typeof QUALITY]: number };
+
+export interface ScreenResult {
+  accepted: boolean;
+  reasons: Reason[];
+}
+
+/** Screens one face. Several reasons may apply; they come in order of how fixable they are. */
+export function screenFace(face: FaceObservation, limits: QualityLimits = QUALITY): ScreenResult {
+  const reasons: Reason[] = [];
+  if (face.real !== null && face.real < limits.minReal) reasons.push(REASONS.notReal);
+  if (faceSize(face) < limits.minFacePx) reasons.push(REASONS.tooSmall);
+  if (face.brightness < limits.minBrightness) reasons.push(REASONS.tooDark);
+  else if (face.brightness > limits.maxBrightness) reasons.push(REASONS.tooBright);
+  // Many clipped pixels at a mid mean = harsh contrast (backlight, flash); name the side it leans to.
+  else if (face.clipped > limits.maxClipped) reasons.push(face.brightness >= 128 ? REASONS.tooBright : REASONS.tooDark);
+  if (face.sharpness < limits.minSharpness) reasons.push(REASONS.blurry);
+  const { yaw, pitch, roll } = face.pose;
+  if (Math.abs(yaw) > limits.maxYaw || Math.abs(pitch) > limits.maxPitch || Math.abs(roll) > limits.maxRoll)
+    reasons.push(REASONS.pose);
+  if (face.visibility !== null && face.visibility < limits.minVisibility) reasons.push(REASONS.occluded);
+  return { accepted: reasons.length === 0, reasons };
+}
+
+/** Face size in pixels: the box width (the detector's box is roughly square). */
+export function faceSize(face: FaceObservation): number {
+  return Math.min(face.box[2], face.box[3]);
+}
+
+/**
+ * How prominent a face is in its photo: its area, discounted by distance from the centre
+ * (posters and passers-by sit at the edges). Used to pick the photo's main face when the
+ * photo alone must be judged (no other photos to cluster against).
+ */
+export function prominence(face: FaceObservation, width: number, height: number): number {
+  const [x, y, w, h] = face.box;
+  const cx = (x + w / 2) / Math.max(1, width) - 0.5;
+  const cy = (y + h / 2) / Math.max(1, height) - 0.5;
+  const off = Math.min(1, Math.hypot(cx, cy) / Math.SQRT1_2); // 0 centre .. 1 corner
+  return w * h * (1 - 0.5 * off);
+}
+
+/** Index of the photo's main face (most prominent), or -1 when there is none. */
+export function primaryFace(analysis: ImageAnalysis): number {
+  let best = -1;
+  let bestScore = -Infinity;
+  analysis.faces.forEach((f, i) => {
+    const s = prominence(f, analysis.width, analysis.height);
+    if (s > bestScore) {
+      bestScore = s;
+      best = i;
+    }
+  });
+  return best;
+}
+
+/** Screens a photo on its own: its main face decides (a photo with no face is rejected). */
+export function screenPhoto(analysis: ImageAnalysis, limits: QualityLimits = QUALITY): ScreenResult & { face: number } {
+  const face = primaryFace(analysis);
+  if (face < 0) return { accepted: false, reasons: [REASONS.noFace], face };
+  return { ...screenFace(analysis.faces[face], limits), face };
+}
+
+/**
+ * Ranking score of an accepted face as a reference photo: sharp, frontal, large. Each term is
+ * squashed to 0..1 so no single measurement dominates. Higher is better.
+ */
+export function referenceQuality(face: FaceObservation): number {
+  const sharp = 1 - Math.exp(-face.sharpness / 200);
+  const { yaw, pitch, roll } = face.pose;
+  // Quadratic: a slightly turned head costs little (it is still a good reference), a strong turn a lot.
+  const frontal = Math.max(0, 1 - Math.hypot(yaw / 60, pitch / 40, roll / 60) ** 2);
+  const size = Math.min(1, faceSize(face) / 300);
+  const exposure = 1 - Math.min(1, Math.abs(face.brightness - 128) / 128);
+  return 0.35 * sharp + 0.35 * frontal + 0.2 * size + 0.1 * exposure;
+}

@@ -1,0 +1,300 @@
+// Training a profile: screen every photo, embed every face, find the person who appears most
+// often, drop outliers, and produce the stored ProfileModel plus a per-photo report.
+// `decideProfile` is the pure decision (tested with hand-made observations); `trainProfile`
+// runs the engine over the photos and cuts the profile picture.
+
+import sharp from 'sharp';
+import type { PhotoReport } from '../store/types.js';
+import { clusterFaces, type ClusterItem } from './cluster.js';
+import { REASONS, primaryFace, referenceQuality, screenFace, type Reason } from './screen.js';
+import { CLUSTER_THRESHOLD, centroidThreshold } from './thresholds.js';
+import type { Box, FaceObservation, IdentityEngine, ImageAnalysis, ProfileModel } from './types.js';
+import { centroid, cosine } from './vectors.js';
+
+export type TrainingTier = 'standard' | 'fast';
+
+export interface TrainingPhoto {
+  url: string;
+  /** The fetched bytes (any format sharp decodes). */
+  image?: Buffer;
+  /** Set by the caller when fetching failed; the photo is reported, not analysed. */
+  error?: string;
+}
+
+export type TrainingOutcome =
+  | { ok: true; model: ProfileModel; reports: PhotoReport[]; picture: Buffer /* JPEG */ }
+  | { ok: false; message: string; reports: PhotoReport[] };
+
+/**
+ * Fewest accepted photos a profile may be built from. The contract's tiers take 10–50
+ * (standard) and 5–10 (fast) photos. A centroid of 5 faces is already within noise of one of
+ * 10 (bench/identity-identify.ts, "centroid size" table), so standard tolerates up to half its
+ * minimum upload being replaced; fast needs 4 of its 5, i.e. at most one bad photo, because
+ * below 4 faces the centroid's acceptance rate of genuine faces drops visibly.
+ */
+export const MIN_ACCEPTED: Record<TrainingTier, number> = { standard: 5, fast: 4 };
+
+/** Reference photos kept for base models (most providers take at most 4–6 reference images). */
+export const MAX_REFERENCE_PHOTOS = 5;
+
+/**
+ * Leave-one-out cosine to the rest of the subject's faces below which a clustered face is
+ * dropped as an outlier. Loose on purpose: it removes grossly wrong members (a look-alike the
+ * average linkage let in), not merely unusual photos of the subject.
+ */
+export const OUTLIER_THRESHOLD = 0.9;
+
+/** What the engine said about each photo, or why there is nothing to say. */
+export type PhotoInput = ImageAnalysis | { failed: 'fetch' | 'decode'; detail?: string };
+
+export type Decision =
+  | { ok: true; model: ProfileModel; reports: PhotoReport[] }
+  | { ok: false; message: string; reports: PhotoReport[] };
+
+interface FaceRef {
+  photo: number;
+  face: number;
+  obs: FaceObservation;
+}
+
+/** Pure: from per-photo analyses to a profile model or an explained refusal. */
+export function decideProfile(urls: readonly string[], inputs: readonly PhotoInput[], tier: TrainingTier): Decision {
+  if (urls.length !== inputs.length) throw new RangeError('urls and inputs differ in length');
+  const min = MIN_ACCEPTED[tier];
+
+  // 1. Screen every face; faces that pass take part in clustering.
+  const usable: FaceRef[] = [];
+  const rejected: (FaceRef & { reasons: Reason[] })[] = [];
+  inputs.forEach((input, photo) => {
+    if ('failed' in input) return;
+    input.faces.forEach((obs, face) => {
+      const s = screenFace(obs);
+      if (s.accepted) usable.push({ photo, face, obs });
+      else rejected.push({ photo, face, obs, reasons: s.reasons });
+    });
+  });
+
+  // 2. Who appears in which photos; the largest cluster is the subject.
+  const items: ClusterItem[] = usable.map((u) => ({ photo: u.photo, embedding: u.obs.embedding }));
+  const clusters = clusterFaces(items, CLUSTER_THRESHOLD);
+  let subject: FaceRef[] = clusters.length > 0 ? clusters[0].map((i) => usable[i]) : [];
+  const tied = clusters.length > 1 && clusters[1].length === clusters[0].length && clusters[0].length >= min;
+
+  // 3. Drop outliers (leave-one-out similarity to the rest), then take back faces of photos the
+  //    clustering left out that match the subject's centroid (one person split in two).
+  const outliers = new Set<FaceRef>();
+  if (!tied && subject.length >= 3) {
+    for (let changed = true; changed && subject.length >= 3; ) {
+      changed = false;
+      let worst: FaceRef | undefined;
+      let worstSim = Infinity;
+      for (const f of subject) {
+        const rest = centroid(subject.filter((g) => g !== f).map((g) => g.obs.embedding));
+        const s = cosine(f.obs.embedding, rest);
+        if (s < worstSim) {
+          worstSim = s;
+          worst = f;
+        }
+      }
+      if (worst && worstSim < OUTLIER_THRESHOLD) {
+        subject = subject.filter((g) => g !== worst);
+        outliers.add(worst);
+        changed = true;
+      }
+    }
+    const c = centroid(subject.map((f) => f.obs.embedding));
+    const cut = centroidThreshold(subject.length);
+    const inSubject = new Set(subject.map((f) => f.photo));
+    const recovered = new Map<number, { f: FaceRef; s: number }>();
+    for (const f of usable) {
+      if (inSubject.has(f.photo) || outliers.has(f)) continue;
+      const s = cosine(f.obs.embedding, c);
+      if (s >= cut && s > (recovered.get(f.photo)?.s ?? -Infinity)) recovered.set(f.photo, { f, s });
+    }
+    for (const { f } of recovered.values()) subject.push(f);
+    subject.sort((a, b) => a.photo - b.photo);
+  }
+
+  // 4. Per-photo reports.
+  const subjectCentroid = subject.length > 0 ? centroid(subject.map((f) => f.obs.embedding)) : null;
+  const tiedPhotos = new Set(tied ? [...clusters[0], ...clusters[1]].map((i) => usable[i].photo) : []);
+  const byPhoto = new Map(subject.map((f) => [f.photo, f]));
+  const reports: PhotoReport[] = inputs.map((input, photo) => {
+    const url = urls[photo];
+    if ('failed' in input) return { url, accepted: false, reasons: [input.failed === 'fetch' ? REASONS.fetch : REASONS.decode] };
+    if (input.faces.length === 0) return { url, accepted: false, reasons: [REASONS.noFace] };
+    if (tied) {
+      return tiedPhotos.has(photo)
+        ? { url, accepted: false, reasons: ['another person appears as often'] }
+        : { url, accepted: false, reasons: photoReasons(photo, input) };
+    }
+    if (byPhoto.has(photo)) return { url, accepted: true, reasons: [] };
+    return { url, accepted: false, reasons: photoReasons(photo, input) };
+  });
+
+  // Why a photo without a subject face was refused: if a face that failed screening still looks
+  // like the subject, its quality problem is the useful answer ("blurry"), not "someone else".
+  function photoReasons(photo: number, input: ImageAnalysis): string[] {
+    if (subjectCentroid) {
+      const own = rejected
+        .filter((r) => r.photo === photo)
+        .map((r) => ({ r, s: cosine(r.obs.embedding, subjectCentroid) }))
+        .filter((x) => x.s >= CLUSTER_THRESHOLD)
+        .sort((a, b) => b.s - a.s)[0];
+      if (own) return own.r.reasons;
+    }
+    if ([...outliers].some((f) => f.photo === photo)) return [REASONS.outlier];
+    if (usable.some((u) => u.photo === photo)) return [REASONS.someoneElse];
+    const main = primaryFace(input);
+    return rejected.find((r) => r.photo === photo && r.face === main)?.reasons ?? [REASONS.noFace];
+  }
+
+  // 5. Enough photos of one dominant person?
+  if (tied) {
+    return {
+      ok: false,
+      reports,
+      message:
+        `No single person appears most often: two different people appear in ${clusters[0].length} photos each. ` +
+        `Replace photos so the person to learn is in more photos than anyone else.`,
+    };
+  }
+  if (subject.length < min) {
+    const bad = reports
+      .map((r, i) => ({ r, i }))
+      .filter(({ r }) => !r.accepted)
+      .map(({ r, i }) => `#${i + 1} (${r.reasons.join(', ')})`);
+    const what =
+      subject.length === 0
+        ? 'No photo has a face good enough to learn from'
+        : `Only ${subject.length} of ${urls.length} photos show the same person clearly enough`;
+    return {
+      ok: false,
+      reports,
+      message: `${what}; ${tier} training needs at least ${min}. Replace these photos: ${bad.join('; ')}.`,
+    };
+  }
+
+  // 6. The model.
+  const embeddings = subject.map((f) => [...f.obs.embedding]);
+  const ranked = [...subject].sort((a, b) => referenceQuality(b.obs) - referenceQuality(a.obs));
+  const model: ProfileModel = {
+    version: 1,
+    embeddings,
+    centroid: centroid(embeddings),
+    threshold: centroidThreshold(subject.length),
+    referencePhotos: pickReferences(ranked, MAX_REFERENCE_PHOTOS),
+    picture: { photo: ranked[0].photo, box: [...ranked[0].obs.box] as Box },
+  };
+  return { ok: true, model, reports };
+}
+
+/**
+ * Best reference photos, best first: greedily the face with the highest quality plus a bonus
+ * for a head pose unlike those already chosen (base models keep a likeness better from
+ * several angles than from five copies of one).
+ */
+function pickReferences(ranked: readonly FaceRef[], max: number): number[] {
+  const chosen: FaceRef[] = [];
+  const left = [...ranked];
+  while (chosen.length < max && left.length > 0) {
+    let bi = 0;
+    let best = -Infinity;
+    left.forEach((f, i) => {
+      const novelty =
+        chosen.length === 0 ? 0 : Math.min(...chosen.map((c) => Math.min(1, poseDistance(c.obs, f.obs) / 25)));
+      const s = referenceQuality(f.obs) + 0.25 * novelty;
+      if (s > best) {
+        best = s;
+        bi = i;
+      }
+    });
+    chosen.push(left.splice(bi, 1)[0]);
+  }
+  return chosen.map((f) => f.photo);
+}
+
+function poseDistance(a: FaceObservation, b: FaceObservation): number {
+  return Math.hypot(a.pose.yaw - b.pose.yaw, a.pose.pitch - b.pose.pitch, a.pose.roll - b.pose.roll);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Orchestration
+
+/** Photos analysed at once; the engine's pool queues the rest, this only bounds memory. */
+const CONCURRENCY = 4;
+
+export async function trainProfile(
+  engine: IdentityEngine,
+  photos: ReadonlyArray<TrainingPhoto>,
+  tier: TrainingTier,
+  onProgress?: (p: number) => void,
+): Promise<TrainingOutcome> {
+  const inputs: PhotoInput[] = new Array(photos.length);
+  let done = 0;
+  let next = 0;
+  const report = () => onProgress?.(Math.min(0.95, (0.95 * done) / Math.max(1, photos.length)));
+  report();
+  const worker = async () => {
+    for (let i = next++; i < photos.length; i = next++) {
+      const p = photos[i];
+      if (p.error !== undefined || !p.image) {
+        // The caller's error text says which step failed; anything not about decoding is a fetch.
+        const decode = /decod|unreadable|format|unsupported|corrupt/i.test(p.error ?? '');
+        inputs[i] = { failed: decode ? 'decode' : 'fetch', detail: p.error };
+      } else {
+        try {
+          inputs[i] = await engine.analyze(p.image);
+        } catch (err) {
+          inputs[i] = { failed: 'decode', detail: err instanceof Error ? err.message : String(err) };
+        }
+      }
+      done++;
+      report();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, photos.length) }, worker));
+
+  const decision = decideProfile(
+    photos.map((p) => p.url),
+    inputs,
+    tier,
+  );
+  if (!decision.ok) {
+    onProgress?.(1);
+    return decision;
+  }
+  const src = photos[decision.model.picture.photo];
+  const analysis = inputs[decision.model.picture.photo] as ImageAnalysis;
+  const picture = await profilePicture(src.image!, decision.model.picture.box, analysis.width, analysis.height);
+  onProgress?.(1);
+  return { ...decision, picture };
+}
+
+/** Side of the stored profile picture, in pixels (smaller crops are not upscaled). */
+export const PICTURE_SIZE = 512;
+
+/**
+ * Square JPEG around a face: twice the face box (head, hair and a little shoulder), shifted to
+ * stay inside the image. `box` is in the analysed image's pixels (width × height); the bytes
+ * are decoded with EXIF orientation applied, as the engine does, and the box is rescaled if
+ * the engine analysed a resized copy.
+ */
+export async function profilePicture(image: Buffer, box: Box, analysedWidth: number, analysedHeight: number): Promise<Buffer> {
+  const { data, info } = await sharp(image).rotate().raw().toBuffer({ resolveWithObject: true });
+  const W = info.width;
+  const H = info.height;
+  const sx = W / Math.max(1, analysedWidth);
+  const sy = H / Math.max(1, analysedHeight);
+  const [x, y, w, h] = [box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy];
+  const side = Math.max(1, Math.round(Math.min(W, H, 2 * Math.max(w, h))));
+  const clamp = (v: number, hi: number) => Math.max(0, Math.min(hi, Math.round(v)));
+  const left = clamp(x + w / 2 - side / 2, W - side);
+  const top = clamp(y + h / 2 - side / 2, H - side);
+  const out = Math.min(PICTURE_SIZE, side);
+  return sharp(data, { raw: { width: W, height: H, channels: info.channels } })
+    .extract({ left, top, width: side, height: side })
+    .resize(out, out)
+    .jpeg({ quality: 90, mozjpeg: false })
+    .toBuffer();
+}

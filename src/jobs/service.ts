@@ -1,0 +1,230 @@
+// Studio requests, sync and async. Sync requests run in the request with a concurrency limit
+// and the contract's time limit (504); async ones become durable jobs in the queue, polled at
+// GET /jobs/{id} and announced to callback_url. Outputs in urls mode are stored as files
+// whose URLs are signed when shown, so a job polled on day 6 still gets working 24 h URLs.
+import { randomBytes } from 'node:crypto';
+import { ApiError } from '../errors.js';
+import type { Config } from '../config.js';
+import type { JobRecord, Store } from '../store/types.js';
+import type { BlobStore } from '../blobs/types.js';
+import type { Queue, QueueTask } from '../queue/types.js';
+import type { StudioKind, StudioOutcome, StudioService, PreparedRequest, KnownSubjects } from '../studio/service.js';
+import { newJobId } from '../store/ids.js';
+import { requestFingerprint, resolveIdempotentSubmit, IDEMPOTENCY_WINDOW_MS } from './idempotency.js';
+import { signFileUrl } from '../blobs/signed-url.js';
+import type { EventService } from './events.js';
+import { Semaphore } from './semaphore.js';
+
+export const STUDIO_QUEUE = 'studio';
+
+/** What a finished job keeps: file keys, never signed URLs (they are signed when shown). */
+interface StoredResult {
+  files: string[];
+  known_subjects: KnownSubjects;
+}
+
+interface JobEnvelope {
+  kind: StudioKind;
+  body: PreparedRequest['body'];
+  candidateIds: string[];
+  baseModel: string | null;
+  baseUrl: string;
+}
+
+export interface StudioResponseBody {
+  images: string[];
+  download_urls: string[];
+  known_subjects: KnownSubjects;
+}
+
+export interface JobView {
+  job_id: string;
+  status: JobRecord['status'];
+  created_at: string;
+  updated_at: string;
+  result: StudioResponseBody | null;
+  error: { detail: string; code: string } | null;
+}
+
+export interface JobService {
+  runSync(accountId: string, prepared: PreparedRequest, baseUrl: string): Promise<StudioResponseBody>;
+  submit(accountId: string, prepared: PreparedRequest, baseUrl: string): Promise<{ job_id: string; status: string; poll_url: string }>;
+  get(accountId: string, id: string, baseUrl: string): Promise<JobView>;
+  /** Registers the queue handler (embedded: in this process; distributed: in `likeness worker`). */
+  registerWorker(): void;
+}
+
+const ext = (format: 'jpg' | 'png') => format;
+const contentType = (format: 'jpg' | 'png') => (format === 'png' ? 'image/png' : 'image/jpeg');
+
+function yyyymmdd(t: number): string {
+  return new Date(t).toISOString().slice(0, 10).replace(/-/g, '');
+}
+
+export function createJobService(deps: {
+  config: Config;
+  store: Store;
+  blobs: BlobStore;
+  queue: Queue;
+  studio: StudioService;
+  events: EventService;
+  urlSecret: string;
+  log: (msg: string, extra?: object) => void;
+}): JobService {
+  const { config, store, blobs, queue, studio } = deps;
+  const syncSlots = new Semaphore(config.studioConcurrency, config.maxQueueDepth);
+
+  async function saveFiles(accountId: string, outcome: StudioOutcome, keepMs: number): Promise<string[]> {
+    const now = Date.now();
+    const keys: string[] = [];
+    for (const data of outcome.outputs) {
+      const key = `${yyyymmdd(now)}/${randomBytes(16).toString('hex')}.${ext(outcome.format)}`;
+      await blobs.put(`outputs/${key}`, data, contentType(outcome.format));
+      await store.files.create({ key, accountId, contentType: contentType(outcome.format), createdAt: now, expiresAt: now + keepMs });
+      keys.push(key);
+    }
+    return keys;
+  }
+
+  function signedUrls(keys: string[], baseUrl: string): string[] {
+    const expires = Math.floor((Date.now() + config.fileTtlMs) / 1000);
+    return keys.map((k) => baseUrl + signFileUrl(`/v1/phota/files/${k}`, expires, deps.urlSecret));
+  }
+
+  function view(job: JobRecord, baseUrl: string): JobView {
+    const r = job.result as StoredResult | null;
+    return {
+      job_id: job.id,
+      status: job.status,
+      created_at: new Date(job.createdAt).toISOString(),
+      updated_at: new Date(job.updatedAt).toISOString(),
+      result: r ? { images: [], download_urls: signedUrls(r.files, baseUrl), known_subjects: r.known_subjects } : null,
+      error: job.error,
+    };
+  }
+
+  async function runWithTimeout<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(new ApiError(504, 'TIMEOUT', `The request did not finish within ${Math.round(ms / 1000)} s.`)), ms);
+    const onOuter = () => ctrl.abort(outer?.reason);
+    outer?.addEventListener('abort', onOuter, { once: true });
+    try {
+      return await Promise.race([
+        fn(ctrl.signal),
+        new Promise<never>((_, reject) => ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason), { once: true })),
+      ]);
+    } finally {
+      clearTimeout(timer);
+      outer?.removeEventListener('abort', onOuter);
+    }
+  }
+
+  async function runJob(task: QueueTask<{ jobId: string }>, signal: AbortSignal) {
+    const job = await store.jobs.getById(task.payload.jobId);
+    if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
+    await store.jobs.update(job.id, { status: 'RUNNING' });
+    const env = job.request as JobEnvelope;
+    const prepared: PreparedRequest = { kind: env.kind, body: env.body, candidateIds: env.candidateIds, baseModel: env.baseModel };
+    try {
+      const outcome = await runWithTimeout(config.asyncTimeoutMs, (s) => studio.execute(job.accountId, prepared, s), signal);
+      const files = await saveFiles(job.accountId, outcome, config.jobRetentionMs);
+      const result: StoredResult = { files, known_subjects: outcome.knownSubjects };
+      await store.jobs.update(job.id, { status: 'SUCCEEDED', result });
+    } catch (e) {
+      if (!(e instanceof ApiError)) throw e; // unexpected: the queue retries, then onExhausted
+      if (signal.aborted && e.code === 'TIMEOUT' && signal.reason !== e) throw e; // shutting down: run again later
+      await store.jobs.update(job.id, { status: 'FAILED', error: { detail: e.detail, code: e.code } });
+    }
+    await notify(job.id, env.baseUrl);
+  }
+
+  async function notify(jobId: string, baseUrl: string) {
+    const job = await store.jobs.getById(jobId);
+    if (job?.callbackUrl) await deps.events.jobCallback(job.accountId, job.callbackUrl, view(job, baseUrl));
+  }
+
+  return {
+    async runSync(accountId, prepared, baseUrl) {
+      const release = await syncSlots.acquire();
+      try {
+        const outcome = await runWithTimeout(config.syncTimeoutMs, (s) => studio.execute(accountId, prepared, s));
+        const mode = (prepared.body as { response_mode?: string }).response_mode ?? 'bytes';
+        if (mode === 'urls') {
+          const files = await saveFiles(accountId, outcome, config.jobRetentionMs);
+          return { images: [], download_urls: signedUrls(files, baseUrl), known_subjects: outcome.knownSubjects };
+        }
+        return { images: outcome.outputs.map((b) => b.toString('base64')), download_urls: [], known_subjects: outcome.knownSubjects };
+      } finally {
+        release();
+      }
+    },
+
+    async submit(accountId, prepared, baseUrl) {
+      const body = prepared.body as { client_request_id?: string | null; callback_url?: string | null };
+      const crid = body.client_request_id ?? null;
+      const fingerprint = requestFingerprint(prepared.kind, prepared.body);
+      const handle = (j: JobRecord) => ({ job_id: j.id, status: j.status, poll_url: `${baseUrl}/v1/phota/jobs/${j.id}` });
+      if (crid) {
+        const existing = await store.jobs.findByClientRequestId(accountId, crid, Date.now() - IDEMPOTENCY_WINDOW_MS);
+        const outcome = resolveIdempotentSubmit(existing, fingerprint);
+        if (outcome.kind === 'replay') return handle(outcome.job);
+      }
+      if ((await queue.depth(STUDIO_QUEUE)) >= config.maxQueueDepth) {
+        throw new ApiError(503, 'OVERLOADED', 'The job queue is full; retry later.', { 'Retry-After': '30' });
+      }
+      const now = Date.now();
+      const envelope: JobEnvelope = { kind: prepared.kind, body: prepared.body, candidateIds: prepared.candidateIds, baseModel: prepared.baseModel, baseUrl };
+      let job: JobRecord;
+      try {
+        job = await store.jobs.create({
+          id: newJobId(),
+          accountId,
+          kind: prepared.kind,
+          status: 'QUEUED',
+          request: envelope,
+          result: null,
+          error: null,
+          callbackUrl: body.callback_url ?? null,
+          clientRequestId: crid,
+          requestHash: fingerprint,
+          expiresAt: now + config.jobRetentionMs,
+        });
+      } catch (e) {
+        // Two submits with one client_request_id raced: the loser answers like a retry.
+        if (crid) {
+          const existing = await store.jobs.findByClientRequestId(accountId, crid, now - IDEMPOTENCY_WINDOW_MS);
+          if (existing) {
+            const outcome = resolveIdempotentSubmit(existing, fingerprint);
+            if (outcome.kind === 'replay') return handle(outcome.job);
+          }
+        }
+        throw e;
+      }
+      await queue.enqueue(STUDIO_QUEUE, { jobId: job.id }, { id: job.id });
+      return handle(job);
+    },
+
+    async get(accountId, id, baseUrl) {
+      const job = await store.jobs.get(accountId, id);
+      if (!job) throw new ApiError(404, 'NOT_FOUND', `Job '${id}' not found.`);
+      return view(job, baseUrl);
+    },
+
+    registerWorker() {
+      queue.process<{ jobId: string }>(
+        STUDIO_QUEUE,
+        {
+          concurrency: config.studioConcurrency,
+          onExhausted: async (task, error) => {
+            deps.log('job failed', { jobId: task.payload.jobId, error: String(error) });
+            const job = await store.jobs.getById(task.payload.jobId);
+            if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
+            await store.jobs.update(job.id, { status: 'FAILED', error: { detail: 'Internal error while running the job.', code: 'INTERNAL_ERROR' } });
+            await notify(job.id, (job.request as JobEnvelope).baseUrl);
+          },
+        },
+        (task, signal) => runJob(task, signal),
+      );
+    },
+  };
+}

@@ -1,0 +1,137 @@
+// Profile training pipeline, run from the durable queue in two steps so that every status
+// means what it says: VALIDATING (fetch and decode each photo) → QUEUING (waiting for the
+// identity engine) → IN_PROGRESS (screen, embed, cluster, build the model) → READY | ERROR.
+// Each step is idempotent: after a crash the queue runs it again from its start.
+import type { Store, ProfileRecord } from '../store/types.js';
+import type { BlobStore } from '../blobs/types.js';
+import type { Queue, QueueTask } from '../queue/types.js';
+import type { IdentityEngine, ProfileModel } from '../identity/types.js';
+import { loadImageInput } from '../imaging/input.js';
+import { trainProfile } from '../identity/train.js';
+import { ApiError } from '../errors.js';
+import type { EventService } from '../jobs/events.js';
+
+export const FETCH_QUEUE = 'profile.fetch';
+export const TRAIN_QUEUE = 'profile.train';
+export const TIER_LIMITS = { standard: [10, 50], fast: [5, 10] } as const;
+
+export const profilePrefix = (id: string) => `profiles/${id}/`;
+export const photoPath = (id: string, i: number) => `profiles/${id}/photos/${i}.img`;
+export const picturePath = (id: string) => `profiles/${id}/picture.jpg`;
+
+/** Fetch errors recorded during VALIDATING, kept until training reads them. */
+const fetchErrorsPath = (id: string) => `profiles/${id}/fetch-errors.json`;
+
+export interface PipelineDeps {
+  store: Store;
+  blobs: BlobStore;
+  queue: Queue;
+  identity: () => Promise<IdentityEngine>;
+  events: EventService;
+  allowPrivateUrls: boolean;
+  log: (msg: string, extra?: object) => void;
+}
+
+async function mapLimit<T>(items: T[], limit: number, fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
+export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency: number }): void {
+  const { store, blobs, queue } = deps;
+
+  async function finish(p: ProfileRecord, patch: Parameters<Store['profiles']['update']>[1]) {
+    await store.profiles.update(p.id, patch);
+    if (patch.status === 'READY' || patch.status === 'ERROR') {
+      await deps.events.profileEvent(p.accountId, {
+        type: patch.status === 'READY' ? 'profile.ready' : 'profile.error',
+        profile_id: p.id,
+        status: patch.status,
+        message: patch.message ?? null,
+      });
+    }
+  }
+
+  async function fetchStep(task: QueueTask<{ profileId: string }>) {
+    const p = await store.profiles.getById(task.payload.profileId);
+    if (!p || p.status !== 'VALIDATING') return; // deleted, or already past this step
+    const errors: Record<number, string> = {};
+    let done = 0;
+    await mapLimit(p.imageUrls, 4, async (url, i) => {
+      try {
+        const img = await loadImageInput(url, { allowPrivateUrls: deps.allowPrivateUrls }, `image_urls[${i}]`);
+        await blobs.put(photoPath(p.id, i), img.data);
+      } catch (e) {
+        errors[i] = e instanceof ApiError ? e.detail : 'could not be fetched';
+      }
+      done++;
+      await store.profiles.update(p.id, { progress: Math.round((done / p.imageUrls.length) * 30) / 100 });
+    });
+    if (!(await store.profiles.getById(p.id))) return; // deleted meanwhile
+    await blobs.put(fetchErrorsPath(p.id), Buffer.from(JSON.stringify(errors)));
+    await store.profiles.update(p.id, { status: 'QUEUING', progress: 0.3 });
+    await queue.enqueue(TRAIN_QUEUE, { profileId: p.id }, { id: `train:${p.id}` });
+  }
+
+  async function trainStep(task: QueueTask<{ profileId: string }>) {
+    const p = await store.profiles.getById(task.payload.profileId);
+    if (!p || (p.status !== 'QUEUING' && p.status !== 'IN_PROGRESS')) return;
+    await store.profiles.update(p.id, { status: 'IN_PROGRESS', progress: 0.3 });
+    const errRaw = await blobs.get(fetchErrorsPath(p.id));
+    const errors: Record<string, string> = errRaw ? JSON.parse(errRaw.toString('utf8')) : {};
+    const photos: Array<{ url: string; image?: Buffer; error?: string }> = [];
+    for (const [i, url] of p.imageUrls.entries()) {
+      const image = errors[i] ? undefined : await blobs.get(photoPath(p.id, i));
+      photos.push(image ? { url, image } : { url, error: errors[i] ?? 'could not be fetched' });
+    }
+    const engine = await deps.identity();
+    let lastWrite = 0;
+    const outcome = await trainProfile(engine, photos, p.tier, (f) => {
+      const now = Date.now();
+      if (now - lastWrite < 250) return; // status polling needs progress, not a write per face
+      lastWrite = now;
+      void store.profiles.update(p.id, { progress: Math.round((0.3 + 0.65 * f) * 100) / 100 }).catch(() => {});
+    });
+    if (!(await store.profiles.getById(p.id))) return; // deleted while training
+    if (!outcome.ok) {
+      await finish(p, { status: 'ERROR', message: outcome.message, images: outcome.reports, progress: 1 });
+      return;
+    }
+    const model: ProfileModel = outcome.model;
+    await blobs.put(picturePath(p.id), outcome.picture);
+    // Keep only the reference photos; the others served their purpose.
+    const keep = new Set(model.referencePhotos);
+    for (let i = 0; i < p.imageUrls.length; i++) if (!keep.has(i)) await blobs.delete(photoPath(p.id, i));
+    await blobs.delete(fetchErrorsPath(p.id));
+    await finish(p, { status: 'READY', message: null, images: outcome.reports, model, progress: 1 });
+  }
+
+  const onExhausted = async (task: QueueTask<{ profileId: string }>, error: unknown) => {
+    deps.log('training failed', { profileId: task.payload.profileId, error: String(error) });
+    const p = await store.profiles.getById(task.payload.profileId);
+    if (p && p.status !== 'READY' && p.status !== 'ERROR') {
+      await finish(p, { status: 'ERROR', message: 'Training failed because of an internal error; create the profile again.', progress: 1 });
+    }
+  };
+
+  queue.process<{ profileId: string }>(FETCH_QUEUE, { concurrency: 2, onExhausted }, (t) => fetchStep(t));
+  queue.process<{ profileId: string }>(TRAIN_QUEUE, { concurrency: opts.concurrency, onExhausted }, (t) => trainStep(t));
+}
+
+/** Reference photos of a READY profile, best first (for providers). */
+export async function referencePhotos(blobs: BlobStore, p: ProfileRecord): Promise<Buffer[]> {
+  const model = p.model as ProfileModel | null;
+  if (!model) return [];
+  const out: Buffer[] = [];
+  for (const i of model.referencePhotos) {
+    const b = await blobs.get(photoPath(p.id, i));
+    if (b) out.push(b);
+  }
+  return out;
+}

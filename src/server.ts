@@ -1,0 +1,144 @@
+// Builds the whole system on the embedded defaults (SQLite, local blobs, in-process queue
+// and workers) and serves it. `close()` is the graceful shutdown SIGTERM triggers.
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import type { AppContext } from './context.js';
+import { openEmbedded, type Embedded } from './store/embedded.js';
+import { createIdentityEngine, type IdentityRuntime } from './identity/engine.js';
+import { createProviderRegistry, providerConfigFromEnv } from './providers/registry.js';
+import { createProfileService } from './profiles/service.js';
+import { registerTrainingPipeline } from './profiles/pipeline.js';
+import { createStudioService } from './studio/service.js';
+import { createJobService } from './jobs/service.js';
+import { createDeliveryService } from './jobs/delivery.js';
+import { createEventService } from './jobs/events.js';
+import { buildApp } from './http/app.js';
+import { VERSION } from './version.js';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: AppContext;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** The URL-signing key: from config, else generated once and kept in the data directory. */
+async function urlSecret(config: Config): Promise<string> {
+  if (config.urlSigningSecret) return config.urlSigningSecret;
+  const file = join(config.dataDir, 'url-signing.key');
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    const s = randomBytes(32).toString('hex');
+    await writeFile(file, s + '\n', { mode: 0o600, flag: 'wx' }).catch(() => {});
+    return (await readFile(file, 'utf8')).trim();
+  }
+}
+
+export async function createSystem(config: Config, opts: { embedded?: Embedded; log?: (msg: string, extra?: object) => void } = {}) {
+  await mkdir(config.dataDir, { recursive: true });
+  const embedded = opts.embedded ?? (await openEmbedded(config.dataDir));
+  const { store, queue, blobs } = embedded;
+  const log = opts.log ?? ((msg: string, extra?: object) => console.error(JSON.stringify({ msg, ...extra })));
+
+  // Models load on first use: starting the server stays fast and tests that need no face
+  // model never pay for it. A failed start is retried by the next caller.
+  let engine: Promise<IdentityRuntime> | null = null;
+  const identity = () => {
+    engine ??= createIdentityEngine({ workers: config.workers }).catch((e) => {
+      engine = null;
+      throw e;
+    });
+    return engine;
+  };
+
+  const delivery = createDeliveryService({
+    store,
+    allowHttp: config.allowHttpCallbacks,
+    allowPrivate: config.allowPrivateUrls,
+    log,
+  });
+  const events = createEventService(store, delivery);
+  const providers = createProviderRegistry(providerConfigFromEnv(config.env));
+  const profiles = createProfileService({ store, blobs, queue, maxQueueDepth: config.maxQueueDepth });
+  const studio = createStudioService({ config, blobs, profiles, providers, identity, pool: async () => (await identity()).pool });
+  const secret = await urlSecret(config);
+  const jobs = createJobService({ config, store, blobs, queue, studio, events, urlSecret: secret, log });
+
+  const ctx: AppContext = {
+    config,
+    store,
+    blobs,
+    queue,
+    urlSecret: secret,
+    identity,
+    pool: async () => (await identity()).pool,
+    providers,
+    profiles,
+    studio,
+    jobs,
+    events,
+    version: VERSION,
+  };
+
+  registerTrainingPipeline(
+    { store, blobs, queue, identity, events, allowPrivateUrls: config.allowPrivateUrls, log },
+    { concurrency: config.trainingConcurrency },
+  );
+  jobs.registerWorker();
+
+  // Retention: jobs and output files older than their time are removed.
+  const sweep = async () => {
+    try {
+      const now = Date.now();
+      await store.jobs.deleteExpired(now);
+      for (const key of await store.files.deleteExpired(now)) await blobs.delete(`outputs/${key}`);
+    } catch (e) {
+      log('retention sweep failed', { error: String(e) });
+    }
+  };
+
+  return {
+    ctx,
+    start() {
+      queue.start();
+      delivery.start();
+      void sweep();
+      const timer = setInterval(sweep, 3600_000);
+      timer.unref();
+      return timer;
+    },
+    async stop(graceMs: number) {
+      await delivery.stop();
+      await embedded.close(graceMs);
+      if (engine) await (await engine.catch(() => null))?.close();
+    },
+  };
+}
+
+export async function startServer(config: Config, opts: { log?: (msg: string, extra?: object) => void } = {}): Promise<RunningServer> {
+  const system = await createSystem(config, opts);
+  const app = await buildApp(system.ctx);
+  const timer = system.start();
+  await app.listen({ port: config.port, host: config.host });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    ctx: system.ctx,
+    url: `http://${host}:${port}`,
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        await app.close(); // stop accepting; in-flight requests finish
+        await system.stop(10_000);
+      })();
+      return closing;
+    },
+  };
+}

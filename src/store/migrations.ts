@@ -1,0 +1,156 @@
+// Schema migrations, in code, applied by Kysely's Migrator. Names sort in order of
+// application; never edit a migration that has shipped, add a new one. Only portable DDL
+// (SQLite and Postgres): text, bigint unix-ms times, double precision, partial indexes.
+import { Kysely, Migrator, sql, type Migration, type MigrationProvider, type MigrationResultSet } from 'kysely';
+
+export const migrations: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('accounts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text')
+        .addColumn('webhook_url', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('api_keys')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('key_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('name', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('api_keys_account').on('api_keys').column('account_id').execute();
+
+      await db.schema
+        .createTable('webhook_secrets')
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('secret', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('retires_at', 'bigint')
+        .addPrimaryKeyConstraint('webhook_secrets_pk', ['account_id', 'secret'])
+        .execute();
+      // At most one current (not rotated) secret per account, even under races.
+      await db.schema
+        .createIndex('webhook_secrets_one_current')
+        .on('webhook_secrets')
+        .column('account_id')
+        .unique()
+        .where(sql.ref('retires_at'), 'is', null)
+        .execute();
+
+      await db.schema
+        .createTable('profiles')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('tag', 'text')
+        .addColumn('tier', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('message', 'text')
+        .addColumn('progress', 'double precision', (c) => c.notNull().defaultTo(0))
+        .addColumn('image_urls', 'text', (c) => c.notNull())
+        .addColumn('images', 'text')
+        .addColumn('model', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('profiles_account_created').on('profiles').columns(['account_id', 'created_at', 'id']).execute();
+      await db.schema.createIndex('profiles_account_tag').on('profiles').columns(['account_id', 'tag', 'created_at']).execute();
+      await db.schema.createIndex('profiles_status').on('profiles').column('status').execute();
+
+      await db.schema
+        .createTable('jobs')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('request', 'text', (c) => c.notNull())
+        .addColumn('result', 'text')
+        .addColumn('error', 'text')
+        .addColumn('callback_url', 'text')
+        .addColumn('client_request_id', 'text')
+        .addColumn('request_hash', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // A client_request_id is unique per account while it is remembered; the store
+      // forgets older uses when a new job claims the id (see jobs.create).
+      await db.schema
+        .createIndex('jobs_account_client_request')
+        .on('jobs')
+        .columns(['account_id', 'client_request_id'])
+        .unique()
+        .execute();
+      await db.schema.createIndex('jobs_expires').on('jobs').column('expires_at').execute();
+
+      await db.schema
+        .createTable('files')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('files_expires').on('files').column('expires_at').execute();
+
+      await db.schema
+        .createTable('deliveries')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('next_attempt_at', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('deliveries_due').on('deliveries').columns(['status', 'next_attempt_at']).execute();
+
+      await db.schema
+        .createTable('queue_tasks')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('queue', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempt', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('max_attempts', 'integer', (c) => c.notNull())
+        .addColumn('run_at', 'bigint', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'bigint')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .addColumn('finished_at', 'bigint')
+        .execute();
+      await db.schema.createIndex('queue_tasks_claim').on('queue_tasks').columns(['queue', 'status', 'run_at']).execute();
+      await db.schema.createIndex('queue_tasks_lease').on('queue_tasks').columns(['status', 'lease_until']).execute();
+      await db.schema.createIndex('queue_tasks_finished').on('queue_tasks').columns(['finished_at']).execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      for (const t of ['queue_tasks', 'deliveries', 'files', 'jobs', 'profiles', 'webhook_secrets', 'api_keys', 'accounts']) {
+        await db.schema.dropTable(t).ifExists().execute();
+      }
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};
+
+/** Applies every pending migration; throws if one fails (the database is left at the last good one). */
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const res = await migrator.migrateToLatest();
+  if (res.error) {
+    const failed = res.results?.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${String((res.error as Error)?.message ?? res.error)}`);
+  }
+  return res;
+}

@@ -1,0 +1,110 @@
+// Row shapes of the metadata database as Kysely sees them. Portable across SQLite and
+// Postgres: JSON is stored as text, times as integer unix milliseconds (bigint), no
+// engine-specific column types.
+
+export interface AccountsTable {
+  id: string;
+  name: string | null;
+  webhook_url: string | null;
+  created_at: number;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  /** hex SHA-256 of the key; the key itself is never stored */
+  key_hash: string;
+  prefix: string;
+  name: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface WebhookSecretsTable {
+  account_id: string;
+  secret: string;
+  created_at: number;
+  retires_at: number | null;
+}
+
+export interface ProfilesTable {
+  id: string;
+  account_id: string;
+  tag: string | null;
+  tier: string;
+  status: string;
+  message: string | null;
+  progress: number;
+  image_urls: string; // JSON string[]
+  images: string | null; // JSON PhotoReport[]
+  model: string | null; // JSON
+  created_at: number;
+  updated_at: number;
+}
+
+export interface JobsTable {
+  id: string;
+  account_id: string;
+  kind: string;
+  status: string;
+  request: string; // JSON
+  result: string | null; // JSON
+  error: string | null; // JSON {detail, code}
+  callback_url: string | null;
+  client_request_id: string | null;
+  request_hash: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number;
+}
+
+export interface FilesTable {
+  key: string;
+  account_id: string;
+  content_type: string;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface DeliveriesTable {
+  id: string;
+  account_id: string;
+  url: string;
+  body: string;
+  attempts: number;
+  next_attempt_at: number;
+  status: string;
+  last_error: string | null;
+  created_at: number;
+}
+
+/** The embedded queue's table (src/queue/embedded.ts); lives in the same database. */
+export interface QueueTasksTable {
+  id: string;
+  queue: string;
+  payload: string; // JSON
+  status: 'waiting' | 'running' | 'done' | 'failed';
+  attempt: number; // runs started so far
+  max_attempts: number;
+  run_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  finished_at: number | null;
+}
+
+export interface QueueDatabase {
+  queue_tasks: QueueTasksTable;
+}
+
+export interface Database extends QueueDatabase {
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  webhook_secrets: WebhookSecretsTable;
+  profiles: ProfilesTable;
+  jobs: JobsTable;
+  files: FilesTable;
+  deliveries: DeliveriesTable;
+}

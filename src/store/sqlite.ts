@@ -1,0 +1,54 @@
+// Embedded metadata store: one SQLite file through better-sqlite3 and Kysely.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Store } from './types.js';
+import type { Database } from './schema.js';
+import { migrateToLatest } from './migrations.js';
+import { createKyselyStore, type KyselyStoreOptions } from './kysely-store.js';
+
+/** The store plus its database handle, which the embedded queue shares (createEmbeddedQueue(store.db)). */
+export type SqliteStore = Store & { readonly db: Kysely<Database> };
+
+export interface SqliteStoreOptions extends Pick<KyselyStoreOptions, 'now'> {
+  /** How long a writer waits for another process's lock before SQLITE_BUSY. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating if needed) the SQLite file, applies migrations and returns the store.
+ * `close()` closes the database: stop any queue using `db` first.
+ */
+export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new BetterSqlite3(file);
+  try {
+    // WAL: readers never block the writer; NORMAL sync is durable across process crashes
+    // (only an OS crash can lose the last transactions).
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = NORMAL');
+    sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    sqlite.pragma('foreign_keys = ON');
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  let closed = false;
+  const store = createKyselyStore(db, {
+    now: opts.now,
+    onClose: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  });
+  return Object.assign(store, { db });
+}

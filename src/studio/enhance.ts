@@ -1,0 +1,70 @@
+// Local /enhance: runs the enhancer in the worker pool, then the identity guard: every face of
+// the input must still be recognisably the same person in each output, else that output is
+// replaced by a gentler variant (down to a plain resize, which cannot change anyone).
+import type { IdentityEngine, FaceObservation } from '../identity/types.js';
+import type { WorkerPool } from '../identity/pool.js';
+import { cosine } from '../identity/vectors.js';
+import { PAIR_THRESHOLD } from '../identity/thresholds.js';
+
+interface EnhanceOutput {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  label: string;
+}
+
+const toBuffer = (u: Uint8Array) => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
+
+/** Lowest similarity of any input face to its best counterpart in the output (1 with no faces). */
+export function identityDrift(inputFaces: FaceObservation[], outputFaces: FaceObservation[]): number {
+  let worst = 1;
+  for (const f of inputFaces) {
+    const best = outputFaces.reduce((m, o) => Math.max(m, cosine(f.embedding, o.embedding)), 0);
+    worst = Math.min(worst, best);
+  }
+  return worst;
+}
+
+export async function runLocalEnhance(opts: {
+  pool: WorkerPool;
+  identity: () => Promise<IdentityEngine>;
+  input: Buffer;
+  variants: number;
+  prompt?: string;
+  format: 'jpg' | 'png';
+  signal: AbortSignal;
+  /** Similarity an output face must keep; default the photo-vs-photo match threshold. */
+  guardThreshold?: number;
+}): Promise<Buffer[]> {
+  const threshold = opts.guardThreshold ?? PAIR_THRESHOLD;
+  const outs = await opts.pool.run<EnhanceOutput[]>('enhance', {
+    input: new Uint8Array(opts.input),
+    variants: opts.variants,
+    prompt: opts.prompt,
+    format: opts.format,
+  });
+  opts.signal.throwIfAborted();
+  const engine = await opts.identity();
+  const inputFaces = (await engine.analyze(opts.input)).faces;
+  const result: Buffer[] = [];
+  for (const out of outs) {
+    let current: EnhanceOutput | null = out;
+    let data = toBuffer(out.data);
+    // Walk down the ladder of gentler variants while the face drifts.
+    for (let step = 0; step < 6 && inputFaces.length > 0; step++) {
+      const sim = identityDrift(inputFaces, (await engine.analyze(data)).faces);
+      if (sim >= threshold) break;
+      const gentler: EnhanceOutput | null = await opts.pool.run<EnhanceOutput | null>('enhanceGentler', {
+        input: new Uint8Array(opts.input),
+        format: opts.format,
+        label: current!.label,
+        prompt: opts.prompt,
+      });
+      if (!gentler) break;
+      current = gentler;
+      data = toBuffer(gentler.data);
+    }
+    result.push(data);
+  }
+  return result;
+}

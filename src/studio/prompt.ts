@@ -1,0 +1,115 @@
+// The prompt side of the identity layer (pure): find `[[profile_id]]` references, merge
+// them into the candidate list, decide which reference photos ride along within the base
+// model's input limit, and rewrite each reference into a neutral phrase that points at
+// those photos — base models know nothing about Likeness profile ids.
+import { ApiError } from '../errors.js';
+
+const REF = /\[\[([^\[\]]+)\]\]/g;
+
+/** Profile ids referenced as `[[id]]`, in order of first appearance, without duplicates. */
+export function parseProfileRefs(prompt: string | null | undefined): string[] {
+  if (!prompt) return [];
+  const out: string[] = [];
+  for (const m of prompt.matchAll(REF)) {
+    const id = m[1].trim();
+    if (id && !out.includes(id)) out.push(id);
+  }
+  return out;
+}
+
+/** `profile_ids` first, then inline references not already listed (decisions #12). */
+export function mergeCandidates(profileIds: readonly string[] | null | undefined, refs: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const id of [...(profileIds ?? []), ...refs]) if (!out.includes(id)) out.push(id);
+  return out;
+}
+
+/** "2" / "2 and 3" / "2, 3 and 4". */
+function listIndices(ix: readonly number[]): string {
+  if (ix.length === 1) return String(ix[0]);
+  return `${ix.slice(0, -1).join(', ')} and ${ix[ix.length - 1]}`;
+}
+
+/** The neutral phrase for one profile given the 1-based positions of its attached photos. */
+export function referencePhrase(imageIndices: readonly number[] | undefined): string {
+  if (!imageIndices || imageIndices.length === 0) return 'the person';
+  const noun = imageIndices.length === 1 ? 'reference image' : 'reference images';
+  return `the person shown in ${noun} ${listIndices(imageIndices)}`;
+}
+
+/**
+ * Replaces every `[[id]]` with a phrase pointing at that profile's attached photos
+ * (`refToImageIndex`: id → 1-based positions in the provider's image list).
+ */
+export function rewritePrompt(prompt: string, refToImageIndex: ReadonlyMap<string, readonly number[]>): string {
+  return prompt.replace(REF, (_whole, raw: string) => referencePhrase(refToImageIndex.get(raw.trim())));
+}
+
+export interface ReferencedProfile {
+  id: string;
+  /** Reference photos available, best first. */
+  referenceCount: number;
+}
+
+export interface ReferencePlan {
+  /** Per attached reference photo, in attachment order (after the user's inputs). */
+  attachments: Array<{ profileId: string; referenceIndex: number }>;
+  /** Profile id → 1-based positions of its photos in the full image list. */
+  refToImageIndex: Map<string, number[]>;
+  /** Inputs + attachments. */
+  totalImages: number;
+}
+
+/**
+ * Chooses the reference photos to attach. The user's input images come first and always
+ * go; the remaining slots are dealt round-robin over the referenced profiles (in order),
+ * best photo first, so every profile gets one before any gets two. A profile's photos are
+ * attached next to each other so the prompt can say "reference images 2 and 3".
+ * Throws 400 INVALID_REQUEST when the inputs alone exceed the model's limit.
+ */
+export function planReferences(args: {
+  inputImageCount: number;
+  profiles: readonly ReferencedProfile[];
+  maxInputImages: number;
+  /** Optional cap per profile (e.g. 3: more photos of one face add little). */
+  maxPerProfile?: number;
+  modelId?: string;
+}): ReferencePlan {
+  const { inputImageCount, profiles, maxInputImages } = args;
+  if (inputImageCount > maxInputImages) {
+    throw new ApiError(
+      400,
+      'INVALID_REQUEST',
+      `Base model ${args.modelId ?? ''} accepts at most ${maxInputImages} input image${maxInputImages === 1 ? '' : 's'}; got ${inputImageCount}.`.replace('  ', ' '),
+    );
+  }
+  const cap = args.maxPerProfile ?? Infinity;
+  const unique = profiles.filter((p, i) => profiles.findIndex((q) => q.id === p.id) === i);
+  const counts = new Map<string, number>(unique.map((p) => [p.id, 0]));
+  let free = maxInputImages - inputImageCount;
+  for (let progressed = true; free > 0 && progressed; ) {
+    progressed = false;
+    for (const p of unique) {
+      if (free === 0) break;
+      const c = counts.get(p.id)!;
+      if (c < Math.min(p.referenceCount, cap)) {
+        counts.set(p.id, c + 1);
+        free--;
+        progressed = true;
+      }
+    }
+  }
+  const attachments: ReferencePlan['attachments'] = [];
+  const refToImageIndex = new Map<string, number[]>();
+  let position = inputImageCount;
+  for (const p of unique) {
+    const n = counts.get(p.id)!;
+    const ix: number[] = [];
+    for (let k = 0; k < n; k++) {
+      attachments.push({ profileId: p.id, referenceIndex: k });
+      ix.push(++position);
+    }
+    if (n > 0) refToImageIndex.set(p.id, ix);
+  }
+  return { attachments, refToImageIndex, totalImages: position };
+}

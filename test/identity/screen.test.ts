@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { QUALITY, REASONS, primaryFace, referenceQuality, screenFace, screenPhoto } from '../../src/identity/screen.js';
+import type { Box } from '../../src/identity/types.js';
+import { face } from './synthetic.js';
+
+const emb = [1, 0, 0];
+
+test('a sharp, frontal, well exposed, large real face is accepted', () => {
+  assert.deepEqual(screenFace(face(emb)), { accepted: true, reasons: [] });
+});
+
+test('each defect is rejected with its own reason', () => {
+  const cases: [Parameters<typeof face>[1], string][] = [
+    [{ box: [0, 0, QUALITY.minFacePx - 1, QUALITY.minFacePx + 10] }, REASONS.tooSmall],
+    [{ brightness: QUALITY.minBrightness - 1 }, REASONS.tooDark],
+    [{ brightness: QUALITY.maxBrightness + 1 }, REASONS.tooBright],
+    [{ brightness: 170, clipped: QUALITY.maxClipped + 0.1 }, REASONS.tooBright],
+    [{ brightness: 80, clipped: QUALITY.maxClipped + 0.1 }, REASONS.tooDark],
+    [{ sharpness: QUALITY.minSharpness - 1 }, REASONS.blurry],
+    [{ pose: { yaw: QUALITY.maxYaw + 1, pitch: 0, roll: 0 } }, REASONS.pose],
+    [{ pose: { yaw: 0, pitch: -QUALITY.maxPitch - 1, roll: 0 } }, REASONS.pose],
+    [{ pose: { yaw: 0, pitch: 0, roll: -90 } }, REASONS.pose],
+    [{ visibility: QUALITY.minVisibility - 0.01 }, REASONS.occluded],
+    [{ real: QUALITY.minReal - 0.01 }, REASONS.notReal],
+  ];
+  for (const [over, reason] of cases) {
+    assert.deepEqual(screenFace(face(emb, over)), { accepted: false, reasons: [reason] }, JSON.stringify(over));
+  }
+});
+
+test('limits are inclusive: a face exactly at each limit passes', () => {
+  const f = face(emb, {
+    box: [0, 0, QUALITY.minFacePx, QUALITY.minFacePx],
+    brightness: QUALITY.minBrightness,
+    sharpness: QUALITY.minSharpness,
+    pose: { yaw: QUALITY.maxYaw, pitch: QUALITY.maxPitch, roll: QUALITY.maxRoll },
+    visibility: QUALITY.minVisibility,
+    real: QUALITY.minReal,
+  });
+  assert.deepEqual(screenFace(f).reasons, []);
+});
+
+test('several defects give several reasons; unknown anti-spoof and visibility are not held against a face', () => {
+  const r = screenFace(face(emb, { sharpness: 1, brightness: 10, box: [0, 0, 30, 30] }));
+  assert.equal(r.accepted, false);
+  assert.deepEqual(new Set(r.reasons), new Set([REASONS.blurry, REASONS.tooDark, REASONS.tooSmall]));
+  assert.equal(screenFace(face(emb, { real: null, visibility: null })).accepted, true);
+});
+
+test('the main face of a photo is the large central one, not a poster at the edge', () => {
+  const big = (box: Box) => face(emb, { box });
+  const a = { width: 1000, height: 600, faces: [big([0, 0, 210, 210]), big([400, 200, 200, 200])] };
+  assert.equal(primaryFace(a), 1);
+  // ...but a much larger face wins even off-centre.
+  const b = { width: 1000, height: 600, faces: [big([0, 0, 400, 400]), big([450, 250, 100, 100])] };
+  assert.equal(primaryFace(b), 0);
+  assert.equal(primaryFace({ width: 10, height: 10, faces: [] }), -1);
+});
+
+test('a photo without faces is rejected for "no face"; otherwise its main face decides', () => {
+  assert.deepEqual(screenPhoto({ width: 100, height: 100, faces: [] }), { accepted: false, reasons: [REASONS.noFace], face: -1 });
+  const r = screenPhoto({ width: 800, height: 600, faces: [face(emb, { box: [0, 0, 90, 90], sharpness: 300 }), face(emb, { box: [250, 150, 300, 300], sharpness: 5 })] });
+  assert.deepEqual(r, { accepted: false, reasons: [REASONS.blurry], face: 1 });
+});
+
+test('reference quality prefers sharp, frontal, large faces', () => {
+  const base = referenceQuality(face(emb));
+  assert.ok(referenceQuality(face(emb, { sharpness: 20 })) < base);
+  assert.ok(referenceQuality(face(emb, { pose: { yaw: 30, pitch: 0, roll: 0 } })) < base);
+  assert.ok(referenceQuality(face(emb, { box: [0, 0, 90, 90] })) < base);
+});

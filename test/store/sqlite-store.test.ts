@@ -1,0 +1,339 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { newJobId, newKey, newProfileId } from '../../src/store/ids.js';
+import { ApiError, ValidationFailed } from '../../src/errors.js';
+import { CLIENT_REQUEST_ID_TTL_MS } from '../../src/store/kysely-store.js';
+import type { JobRecord, ProfileRecord } from '../../src/store/types.js';
+
+let dir: string;
+let store: SqliteStore;
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'likeness-store-'));
+  store = await openSqliteStore(join(dir, 'db', 'likeness.db'));
+});
+after(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const profile = (accountId: string, over: Partial<ProfileRecord> = {}): Omit<ProfileRecord, 'createdAt' | 'updatedAt'> => ({
+  id: newProfileId(),
+  accountId,
+  tag: null,
+  tier: 'standard',
+  status: 'VALIDATING',
+  message: null,
+  progress: 0,
+  imageUrls: ['https://example.com/a.jpg', 'https://example.com/b.jpg'],
+  images: null,
+  model: null,
+  ...over,
+});
+
+const job = (accountId: string, over: Partial<JobRecord> = {}): Omit<JobRecord, 'createdAt' | 'updatedAt'> => ({
+  id: newJobId(),
+  accountId,
+  kind: 'edit',
+  status: 'QUEUED',
+  request: { prompt: 'make it sunny', profile_ids: ['x'] },
+  result: null,
+  error: null,
+  callbackUrl: null,
+  clientRequestId: null,
+  requestHash: null,
+  expiresAt: Date.now() + 7 * 86400_000,
+  ...over,
+});
+
+test('sqlite pragmas: WAL, foreign keys', () => {
+  const raw = new BetterSqlite3(join(dir, 'db', 'likeness.db'), { readonly: true });
+  try {
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    const tables = raw.prepare("select name from sqlite_master where type='table'").all().map((r: any) => r.name);
+    for (const t of ['accounts', 'api_keys', 'webhook_secrets', 'profiles', 'jobs', 'files', 'deliveries', 'queue_tasks']) assert.ok(tables.includes(t), t);
+  } finally {
+    raw.close();
+  }
+});
+
+test('accounts: create, get, webhook url', async () => {
+  const a = await store.accounts.create('Ada');
+  assert.match(a.id, /^acc_[a-z0-9]{20}$/);
+  assert.deepEqual(await store.accounts.get(a.id), a);
+  await store.accounts.setWebhookUrl(a.id, 'https://hooks.example.com/x');
+  assert.equal((await store.accounts.get(a.id))?.webhookUrl, 'https://hooks.example.com/x');
+  await store.accounts.setWebhookUrl(a.id, null);
+  assert.equal((await store.accounts.get(a.id))?.webhookUrl, null);
+  assert.equal(await store.accounts.get('acc_missing'), undefined);
+  const b = await store.accounts.create(null);
+  assert.equal(b.name, null);
+  assert.notEqual(a.id, b.id);
+});
+
+test('keys: stored hashed, found by key, revoked by id or key, counted', async () => {
+  const a = await store.accounts.create('keys');
+  const before = await store.keys.count();
+  const k1 = newKey();
+  const k2 = newKey();
+  const r1 = await store.keys.create(a.id, k1, 'laptop');
+  const r2 = await store.keys.create(a.id, k2, null);
+  assert.equal(r1.prefix, k1.slice(0, 8));
+  assert.equal(r1.revokedAt, null);
+  assert.equal(await store.keys.count(), before + 2);
+  assert.deepEqual(await store.keys.findAccountByKey(k1), { accountId: a.id, keyId: r1.id });
+  assert.equal(await store.keys.findAccountByKey(k1 + 'x'), undefined);
+  assert.equal(await store.keys.findAccountByKey(k1.toLowerCase()), undefined);
+  const listed = await store.keys.list();
+  assert.deepEqual(listed.find((k) => k.id === r1.id), r1);
+
+  assert.equal(await store.keys.revoke(r1.id), true);
+  assert.equal(await store.keys.findAccountByKey(k1), undefined);
+  assert.equal(await store.keys.revoke(k2), true); // by the full key
+  assert.equal(await store.keys.findAccountByKey(k2), undefined);
+  assert.equal(await store.keys.revoke('key_nothing'), false);
+  assert.equal(await store.keys.count(), before);
+  const revoked = (await store.keys.list()).find((k) => k.id === r1.id);
+  assert.equal(typeof revoked?.revokedAt, 'number');
+
+  // The key string itself is nowhere in the database file or its WAL.
+  const k3 = newKey();
+  await store.keys.create(a.id, k3, 'secret-check');
+  const files = readdirSync(join(dir, 'db')).filter((f) => f.startsWith('likeness.db'));
+  assert.ok(files.length >= 1);
+  for (const f of files) {
+    const bytes = readFileSync(join(dir, 'db', f));
+    for (const k of [k1, k2, k3]) assert.equal(bytes.includes(Buffer.from(k)), false, `${f} contains a key`);
+  }
+  const raw = new BetterSqlite3(join(dir, 'db', 'likeness.db'), { readonly: true });
+  try {
+    const rows = raw.prepare('select * from api_keys').all();
+    assert.ok(!JSON.stringify(rows).includes(k3));
+  } finally {
+    raw.close();
+  }
+});
+
+test('webhook secrets: created on first use, rotation keeps the old one until it retires', async () => {
+  const a = await store.accounts.create('hooks');
+  const s1 = await store.webhookSecrets.current(a.id);
+  assert.match(s1.secret, /^whsec_[0-9a-f]{64}$/);
+  assert.equal(s1.retiresAt, null);
+  assert.deepEqual(await store.webhookSecrets.current(a.id), s1);
+  // Concurrent first uses agree on one secret.
+  const b = await store.accounts.create('race');
+  const many = await Promise.all(Array.from({ length: 5 }, () => store.webhookSecrets.current(b.id)));
+  assert.equal(new Set(many.map((s) => s.secret)).size, 1);
+
+  const t0 = 1_800_000_000_000;
+  const grace = 24 * 3600_000;
+  const s2 = await store.webhookSecrets.rotate(a.id, t0, grace);
+  assert.notEqual(s2.secret, s1.secret);
+  assert.equal(s2.retiresAt, null);
+  assert.equal((await store.webhookSecrets.current(a.id)).secret, s2.secret);
+  const act = await store.webhookSecrets.active(a.id, t0 + 1000);
+  assert.deepEqual(act.map((s) => s.secret), [s2.secret, s1.secret]);
+  assert.equal(act[1]!.retiresAt, t0 + grace);
+  assert.deepEqual((await store.webhookSecrets.active(a.id, t0 + grace)).map((s) => s.secret), [s2.secret]);
+  // Other accounts are unaffected.
+  assert.deepEqual((await store.webhookSecrets.active(b.id, t0)).map((s) => s.secret), [many[0]!.secret]);
+});
+
+test('profiles: create, get, cross-account isolation, update, listByStatus, delete', async () => {
+  const a = await store.accounts.create('p');
+  const other = await store.accounts.create('other');
+  const p = await store.profiles.create(profile(a.id, { tag: 'family' }));
+  assert.equal(p.createdAt, p.updatedAt);
+  assert.deepEqual(await store.profiles.get(a.id, p.id), p);
+  assert.deepEqual(await store.profiles.getById(p.id), p);
+  assert.equal(await store.profiles.get(other.id, p.id), undefined);
+  assert.equal(await store.profiles.get(a.id, 'nope'), undefined);
+
+  const images = [{ url: 'https://example.com/a.jpg', accepted: true, reasons: [] }, { url: 'https://example.com/b.jpg', accepted: false, reasons: ['blurry'] }];
+  const model = { centroid: [0.1, -0.2, 0.3], threshold: 0.94, faces: 12 };
+  await store.profiles.update(p.id, { status: 'READY', progress: 1, images, model, message: 'done' });
+  const got = await store.profiles.get(a.id, p.id);
+  assert.equal(got?.status, 'READY');
+  assert.equal(got?.progress, 1);
+  assert.deepEqual(got?.images, images);
+  assert.deepEqual(got?.model, model);
+  assert.equal(got?.message, 'done');
+  assert.equal(got?.tag, 'family');
+  assert.ok(got!.updatedAt >= p.updatedAt);
+  await store.profiles.update(p.id, { message: null });
+  assert.equal((await store.profiles.get(a.id, p.id))?.message, null);
+  assert.equal((await store.profiles.get(a.id, p.id))?.status, 'READY', 'unpatched fields keep their values');
+
+  const q = await store.profiles.create(profile(a.id, { status: 'IN_PROGRESS' }));
+  const stuck = await store.profiles.listByStatus(['IN_PROGRESS', 'QUEUING']);
+  assert.ok(stuck.some((r) => r.id === q.id));
+  assert.ok(!stuck.some((r) => r.id === p.id));
+  assert.deepEqual(await store.profiles.listByStatus([]), []);
+
+  assert.equal(await store.profiles.delete(other.id, p.id), false, 'another account cannot delete it');
+  assert.equal(await store.profiles.delete(a.id, p.id), true);
+  assert.equal(await store.profiles.delete(a.id, p.id), false);
+  assert.equal(await store.profiles.getById(p.id), undefined);
+});
+
+test('profiles: newest first, exact tag filter, cursor pagination', async () => {
+  const a = await store.accounts.create('list');
+  const other = await store.accounts.create('list-other');
+  await store.profiles.create(profile(other.id, { tag: 'Team' }));
+  const created: string[] = [];
+  for (let i = 0; i < 7; i++) created.push((await store.profiles.create(profile(a.id, { tag: i % 2 === 0 ? 'Team' : 'team' }))).id);
+  const newestFirst = [...created].reverse();
+
+  const all = await store.profiles.list(a.id, { limit: 100 });
+  assert.deepEqual(all.ids, newestFirst);
+  assert.equal(all.nextCursor, null);
+
+  const pages: string[][] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await store.profiles.list(a.id, { limit: 3, cursor });
+    pages.push(page.ids);
+    if (!page.nextCursor) break;
+    cursor = page.nextCursor;
+  }
+  assert.deepEqual(pages.map((p) => p.length), [3, 3, 1]);
+  assert.deepEqual(pages.flat(), newestFirst);
+
+  const exact = await store.profiles.list(a.id, { limit: 2, tag: 'Team' });
+  assert.deepEqual(exact.ids, newestFirst.filter((_, i) => created.indexOf(newestFirst[i]!) % 2 === 0).slice(0, 2));
+  const rest = await store.profiles.list(a.id, { limit: 10, tag: 'Team', cursor: exact.nextCursor! });
+  assert.deepEqual([...exact.ids, ...rest.ids], newestFirst.filter((id) => created.indexOf(id) % 2 === 0));
+  assert.equal((await store.profiles.list(a.id, { limit: 10, tag: 'team' })).ids.length, 3);
+  assert.deepEqual((await store.profiles.list(a.id, { limit: 10, tag: 'TEAM' })).ids, []);
+
+  // Exactly `limit` left: no next cursor.
+  assert.equal((await store.profiles.list(a.id, { limit: 7 })).nextCursor, null);
+
+  await assert.rejects(store.profiles.list(a.id, { limit: 3, cursor: 'garbage!' }), ValidationFailed);
+  await assert.rejects(store.profiles.list(a.id, { limit: 0 }), ValidationFailed);
+});
+
+test('deleting a profile cascades to rows that reference it', async () => {
+  // Nothing in the current schema references profiles yet; prove the foreign-key cascade
+  // is live on this connection so tables added later with ON DELETE CASCADE behave.
+  const a = await store.accounts.create('cascade');
+  const p = await store.profiles.create(profile(a.id));
+  const raw = new BetterSqlite3(join(dir, 'db', 'likeness.db'));
+  try {
+    raw.exec('create table if not exists t_profile_faces (id integer primary key, profile_id text not null references profiles(id) on delete cascade)');
+  } finally {
+    raw.close();
+  }
+  const { sql } = await import('kysely');
+  await sql`insert into t_profile_faces (profile_id) values (${p.id})`.execute(store.db);
+  await assert.rejects(sql`insert into t_profile_faces (profile_id) values ('nope')`.execute(store.db), /FOREIGN KEY/);
+  assert.equal(await store.profiles.delete(a.id, p.id), true);
+  const left = await sql<{ n: number }>`select count(*) as n from t_profile_faces`.execute(store.db);
+  assert.equal(left.rows[0]!.n, 0);
+  await sql`drop table t_profile_faces`.execute(store.db);
+});
+
+test('jobs: create, get, isolation, update, client_request_id window, expiry', async () => {
+  const a = await store.accounts.create('jobs');
+  const other = await store.accounts.create('jobs-other');
+  const j = await store.jobs.create(job(a.id, { callbackUrl: 'https://cb.example.com', clientRequestId: 'req-1', requestHash: 'h1' }));
+  assert.deepEqual(await store.jobs.get(a.id, j.id), j);
+  assert.deepEqual(await store.jobs.getById(j.id), j);
+  assert.equal(await store.jobs.get(other.id, j.id), undefined);
+
+  await store.jobs.update(j.id, { status: 'RUNNING' });
+  assert.equal((await store.jobs.get(a.id, j.id))?.status, 'RUNNING');
+  const result = { images: ['https://x/y.jpg'], known_subjects: { counts: { abc: 1 } } };
+  await store.jobs.update(j.id, { status: 'SUCCEEDED', result });
+  const done = await store.jobs.getById(j.id);
+  assert.deepEqual(done?.result, result);
+  assert.equal(done?.error, null);
+  await store.jobs.update(j.id, { status: 'FAILED', error: { detail: 'boom', code: 'INTERNAL_ERROR' } });
+  assert.deepEqual((await store.jobs.getById(j.id))?.error, { detail: 'boom', code: 'INTERNAL_ERROR' });
+
+  const since = j.createdAt - 1000;
+  assert.equal((await store.jobs.findByClientRequestId(a.id, 'req-1', since))?.id, j.id);
+  assert.equal(await store.jobs.findByClientRequestId(a.id, 'req-1', j.createdAt + 1), undefined);
+  assert.equal(await store.jobs.findByClientRequestId(other.id, 'req-1', since), undefined);
+  assert.equal(await store.jobs.findByClientRequestId(a.id, 'REQ-1', since), undefined);
+  // Another account may use the same id.
+  const o = await store.jobs.create(job(other.id, { clientRequestId: 'req-1' }));
+  assert.equal((await store.jobs.findByClientRequestId(other.id, 'req-1', since))?.id, o.id);
+  // A second job with a remembered id conflicts.
+  await assert.rejects(store.jobs.create(job(a.id, { clientRequestId: 'req-1' })), (e: unknown) => e instanceof ApiError && e.status === 409 && e.code === 'IDEMPOTENCY_CONFLICT');
+
+  const expired = await store.jobs.create(job(a.id, { expiresAt: 1000 }));
+  const n = await store.jobs.deleteExpired(Date.now());
+  assert.ok(n >= 1);
+  assert.equal(await store.jobs.getById(expired.id), undefined);
+  assert.ok(await store.jobs.getById(j.id));
+});
+
+test('jobs: a client_request_id older than the window can be used again', async () => {
+  let clock = 1_900_000_000_000;
+  const s = await openSqliteStore(join(dir, 'clock.db'), { now: () => clock });
+  try {
+    const a = await s.accounts.create('old');
+    const first = await s.jobs.create(job(a.id, { clientRequestId: 'again', expiresAt: clock + 7 * 86400_000 }));
+    clock += CLIENT_REQUEST_ID_TTL_MS + 1;
+    assert.equal(await s.jobs.findByClientRequestId(a.id, 'again', clock - CLIENT_REQUEST_ID_TTL_MS), undefined);
+    const second = await s.jobs.create(job(a.id, { clientRequestId: 'again', expiresAt: clock + 7 * 86400_000 }));
+    assert.equal((await s.jobs.findByClientRequestId(a.id, 'again', clock - CLIENT_REQUEST_ID_TTL_MS))?.id, second.id);
+    assert.ok(await s.jobs.getById(first.id), 'the old job itself is kept');
+  } finally {
+    await s.close();
+  }
+});
+
+test('files: create, get, deleteExpired returns keys', async () => {
+  const a = await store.accounts.create('files');
+  const now = Date.now();
+  await store.files.create({ key: '20261121/old.jpg', accountId: a.id, contentType: 'image/jpeg', createdAt: now - 10, expiresAt: now - 1 });
+  await store.files.create({ key: '20261121/new.png', accountId: a.id, contentType: 'image/png', createdAt: now, expiresAt: now + 86400_000 });
+  assert.deepEqual(await store.files.get('20261121/new.png'), { key: '20261121/new.png', accountId: a.id, contentType: 'image/png', createdAt: now, expiresAt: now + 86400_000 });
+  assert.equal(await store.files.get('missing'), undefined);
+  assert.deepEqual(await store.files.deleteExpired(now), ['20261121/old.jpg']);
+  assert.equal(await store.files.get('20261121/old.jpg'), undefined);
+  assert.deepEqual(await store.files.deleteExpired(now), []);
+});
+
+test('deliveries: create, due (oldest first, only pending and due), update, get', async () => {
+  const a = await store.accounts.create('deliveries');
+  const t = 2_000_000_000_000;
+  const mk = (id: string, nextAttemptAt: number) =>
+    store.deliveries.create({ id, accountId: a.id, url: 'https://cb.example.com', body: `{"id":"${id}"}`, attempts: 0, nextAttemptAt, status: 'PENDING', lastError: null });
+  const d1 = await mk('dlv_1', t + 20);
+  await mk('dlv_2', t + 10);
+  await mk('dlv_3', t + 99_999);
+  assert.deepEqual((await store.deliveries.due(t + 50, 10)).map((d) => d.id), ['dlv_2', 'dlv_1']);
+  assert.deepEqual((await store.deliveries.due(t + 50, 1)).map((d) => d.id), ['dlv_2']);
+  assert.deepEqual(await store.deliveries.get('dlv_1'), d1);
+  await store.deliveries.update('dlv_2', { status: 'DELIVERED', attempts: 1 });
+  await store.deliveries.update('dlv_1', { attempts: 1, nextAttemptAt: t + 1000, lastError: 'HTTP 500' });
+  assert.deepEqual((await store.deliveries.due(t + 50, 10)).map((d) => d.id), []);
+  const g = await store.deliveries.get('dlv_1');
+  assert.equal(g?.attempts, 1);
+  assert.equal(g?.lastError, 'HTTP 500');
+  assert.equal(g?.nextAttemptAt, t + 1000);
+  assert.equal(await store.deliveries.get('dlv_missing'), undefined);
+});
+
+test('reopening the file keeps data and does not re-run migrations', async () => {
+  const file = join(dir, 'reopen.db');
+  const s1 = await openSqliteStore(file);
+  const a = await s1.accounts.create('persist');
+  const key = newKey();
+  await s1.keys.create(a.id, key, null);
+  await s1.close();
+  await s1.close(); // idempotent
+  const s2 = await openSqliteStore(file);
+  try {
+    assert.equal((await s2.keys.findAccountByKey(key))?.accountId, a.id);
+  } finally {
+    await s2.close();
+  }
+});
