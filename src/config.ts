@@ -33,6 +33,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Base model used by /enhance when set (generative enhance); default local. */
   enhanceBaseModel: string | null;
+  /** Delay before each callback/webhook attempt in ms; null = the built-in schedule (6 attempts over ~1 h). */
+  callbackRetryDelaysMs: number[] | null;
   env: NodeJS.ProcessEnv;
 }
 
@@ -56,6 +58,16 @@ function bool(env: NodeJS.ProcessEnv, name: string, def: boolean): boolean {
   throw new ConfigError(`${name} must be 1/0 (or true/false), got "${raw}"`);
 }
 
+function delays(env: NodeJS.ProcessEnv, name: string): number[] | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  const parts = raw.split(',').map((p) => Number(p.trim()));
+  if (parts.length < 1 || parts.length > 20 || parts.some((p) => !Number.isFinite(p) || p < 0 || p > 86400)) {
+    throw new ConfigError(`${name} must be 1–20 comma-separated delays in seconds (0–86400), got "${raw}"`);
+  }
+  return parts.map((p) => Math.round(p * 1000));
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Documented settings, in README order: [name, default, meaning]. */
@@ -77,6 +89,7 @@ export const SETTINGS: Array<[string, string, string]> = [
   ['LIKENESS_JOB_RETENTION_DAYS', '7', 'How long jobs and their outputs are kept'],
   ['LIKENESS_RATE_LIMIT_PER_MINUTE', '0', 'Requests per key per minute (0 = off); over it: 429'],
   ['LIKENESS_ENHANCE_BASE_MODEL', '(local)', 'Run /enhance through this base model instead of locally'],
+  ['LIKENESS_CALLBACK_RETRY_DELAYS_S', '0,30,120,480,1200,1800', 'Delay before each callback attempt, seconds (its length = attempts)'],
   ['LIKENESS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
 ];
 
@@ -116,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: int(env, 'LIKENESS_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     logLevel,
     enhanceBaseModel: env.LIKENESS_ENHANCE_BASE_MODEL || null,
+    callbackRetryDelaysMs: delays(env, 'LIKENESS_CALLBACK_RETRY_DELAYS_S'),
     env,
   };
 }

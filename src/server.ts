@@ -59,6 +59,7 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
     store,
     allowHttp: config.allowHttpCallbacks,
     allowPrivate: config.allowPrivateUrls,
+    ...(config.callbackRetryDelaysMs ? { schedule: config.callbackRetryDelaysMs, pollMs: 200 } : {}),
     log,
   });
   const events = createEventService(store, delivery);

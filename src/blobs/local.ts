@@ -1,13 +1,26 @@
 // BlobStore on a local directory. Writes go to a temp file in `<dir>/.tmp` (same file
 // system) and are renamed into place, so a reader or a crash never sees a half file.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { BlobStore } from './types.js';
 import { assertBlobKey, assertBlobPrefix } from './keys.js';
 
 const TMP = '.tmp';
+/** Temp files older than this were left by a crash (another live process may share the dir). */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+function removeStaleTemps(tmpDir: string, olderThan: number): void {
+  for (const name of readdirSync(tmpDir)) {
+    const p = join(tmpDir, name);
+    try {
+      if (statSync(p).mtimeMs < olderThan) rmSync(p, { recursive: true, force: true });
+    } catch {
+      // already gone
+    }
+  }
+}
 
 export interface LocalBlobStore extends BlobStore {
   /** Absolute path of a key's file (for streaming it out without buffering). */
@@ -17,10 +30,8 @@ export interface LocalBlobStore extends BlobStore {
 export function createLocalBlobStore(dir: string): LocalBlobStore {
   const root = resolve(dir);
   const tmpDir = join(root, TMP);
-  mkdirSync(root, { recursive: true });
-  // Temp files left by a crash are garbage; nothing else lives there.
-  rmSync(tmpDir, { recursive: true, force: true });
   mkdirSync(tmpDir, { recursive: true });
+  removeStaleTemps(tmpDir, Date.now() - STALE_TMP_MS);
 
   const pathOf = (key: string): string => {
     assertBlobKey(key);

@@ -16,6 +16,13 @@ function Nullable<T extends TSchema>(schema: T, extra: Record<string, unknown> =
   return Type.Unsafe<Static<T> | null>(nullable);
 }
 
+/** An object whose fields are optional except `required` (TypeBox marks all required by default). */
+function Obj<P extends Record<string, TSchema>>(props: P, required: (keyof P & string)[], opts: Record<string, unknown>) {
+  const wrapped: Record<string, TSchema> = {};
+  for (const [k, v] of Object.entries(props)) wrapped[k] = required.includes(k) ? v : Type.Optional(v);
+  return Type.Object(wrapped as { [K in keyof P]: P[K] }, opts);
+}
+
 const StringEnum = <T extends string[]>(values: [...T], opts: Record<string, unknown> = {}) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: values, ...opts });
 
@@ -49,7 +56,7 @@ const AsyncFields = {
   }),
 };
 
-export const EditRequest = Type.Object(
+export const EditRequest = Obj(
   {
     prompt: Type.String({ minLength: 1, maxLength: MAX_PROMPT, description: 'Edit instruction; may contain [[profile_id]].' }),
     images: Type.Array(ImageInput, { minItems: 1, maxItems: 10 }),
@@ -63,10 +70,10 @@ export const EditRequest = Type.Object(
     response_mode: ResponseMode,
     ...AsyncFields,
   },
-  { $id: 'EditRequest', required: ['prompt', 'images'] },
+  ['prompt', 'images'], { $id: 'EditRequest' },
 );
 
-export const GenerateRequest = Type.Object(
+export const GenerateRequest = Obj(
   {
     prompt: Type.String({ minLength: 1, maxLength: MAX_PROMPT, description: 'Scene description; name people as [[profile_id]].' }),
     num_output_images: NumOutputs,
@@ -78,10 +85,10 @@ export const GenerateRequest = Type.Object(
     response_mode: ResponseMode,
     ...AsyncFields,
   },
-  { $id: 'GenerateRequest', required: ['prompt'] },
+  ['prompt'], { $id: 'GenerateRequest' },
 );
 
-export const EnhanceRequest = Type.Object(
+export const EnhanceRequest = Obj(
   {
     image: ImageInput,
     profile_ids: ProfileIds,
@@ -91,10 +98,10 @@ export const EnhanceRequest = Type.Object(
     prompt: Nullable(Type.String({ maxLength: MAX_PROMPT }), { description: 'Optional guidance, e.g. "brighter", "warmer".' }),
     ...AsyncFields,
   },
-  { $id: 'EnhanceRequest', required: ['image'] },
+  ['image'], { $id: 'EnhanceRequest' },
 );
 
-export const RemixRequest = Type.Object(
+export const RemixRequest = Obj(
   {
     input_image: ImageInput,
     reference_image: ImageInput,
@@ -105,10 +112,10 @@ export const RemixRequest = Type.Object(
     response_mode: ResponseMode,
     ...AsyncFields,
   },
-  { $id: 'RemixRequest', required: ['input_image', 'reference_image'] },
+  ['input_image', 'reference_image'], { $id: 'RemixRequest' },
 );
 
-export const AddProfileRequest = Type.Object(
+export const AddProfileRequest = Obj(
   {
     image_urls: Type.Array(Type.String({ minLength: 1, maxLength: 4096 }), {
       minItems: 5,
@@ -118,20 +125,20 @@ export const AddProfileRequest = Type.Object(
     training_tier: StringEnum(['standard', 'fast'], { default: 'standard' }),
     tag: Nullable(Type.String({ minLength: 1, maxLength: 128 }), { description: 'Immutable tag, e.g. your end-user id.' }),
   },
-  { $id: 'AddProfileRequest', required: ['image_urls'] },
+  ['image_urls'], { $id: 'AddProfileRequest' },
 );
 
-export const RecognizeRequest = Type.Object(
+export const RecognizeRequest = Obj(
   {
     image: ImageInput,
     profile_ids: Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { minItems: 1, maxItems: 20 }),
   },
-  { $id: 'RecognizeRequest', required: ['image', 'profile_ids'] },
+  ['image', 'profile_ids'], { $id: 'RecognizeRequest' },
 );
 
-export const WebhookConfigRequest = Type.Object(
+export const WebhookConfigRequest = Obj(
   { url: Type.String({ minLength: 1, maxLength: 2048 }) },
-  { $id: 'WebhookConfigRequest', required: ['url'] },
+  ['url'], { $id: 'WebhookConfigRequest' },
 );
 
 export const ProfileIdsQuery = Type.Object({

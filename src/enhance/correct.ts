@@ -1,12 +1,12 @@
 // Applies a CorrectionPlan in two stages around super-resolution:
 //  restore (input resolution, pure): denoise/deblock (guided filter), deblur (Gaussian
 //    deconvolution on luma), defect tone fixes (white balance, levels, gamma);
-//  finish (output resolution, sharp): the look (intent tone), CLAHE, unsharp mask, encoding.
+//  finish (output resolution): the look (intent tone), local contrast, unsharp mask (sharp), encoding.
 import sharp from 'sharp';
 import { deconvolveGaussian, guidedFilter } from './filters.js';
 import type { CorrectionPlan } from './plan.js';
 import { fromPlanes, lumaPlane, toPlanes, type RawRgb } from './raw.js';
-import { applyTone, isIdentityTone } from './tone.js';
+import { applyTone, isIdentityTone, localContrast } from './tone.js';
 
 export function restorePixels(img: RawRgb, plan: CorrectionPlan): RawRgb {
   const { width, height } = img;
@@ -32,12 +32,12 @@ export type OutputFormat = 'jpg' | 'png';
 
 /** Look, local contrast and sharpening on the output-size pixels, then encoding. */
 export async function finishOutput(img: RawRgb, plan: CorrectionPlan, format: OutputFormat): Promise<Buffer> {
-  const toned = isIdentityTone(plan.look) ? img : applyTone(img, plan.look);
-  let pipe = sharp(toned.data, { raw: { width: toned.width, height: toned.height, channels: 3 } });
+  let toned = isIdentityTone(plan.look) ? img : applyTone(img, plan.look);
   if (plan.localContrast) {
-    const tile = Math.max(8, Math.round(Math.min(toned.width, toned.height) * plan.localContrast.tileFraction));
-    pipe = pipe.clahe({ width: tile, height: tile, maxSlope: Math.round(plan.localContrast.maxSlope) });
+    const radius = Math.min(toned.width, toned.height) * plan.localContrast.radiusFraction;
+    toned = localContrast(toned, plan.localContrast.amount, radius);
   }
+  let pipe = sharp(toned.data, { raw: { width: toned.width, height: toned.height, channels: 3 } });
   if (plan.sharpen) pipe = pipe.sharpen({ sigma: plan.sharpen.sigma, m1: plan.sharpen.m1, m2: plan.sharpen.m2 });
   return format === 'png'
     ? pipe.png({ compressionLevel: 3 }).toBuffer()

@@ -28,8 +28,8 @@ export interface CorrectionPlan {
   tone: TonePlan;
   /** The requested look (intents, variant): applied after super-resolution. */
   look: TonePlan;
-  /** CLAHE on the output (tile as a fraction of the short side). */
-  localContrast: { maxSlope: number; tileFraction: number } | null;
+  /** Large-radius unsharp mask on luma (local contrast); radius as a fraction of the short side. */
+  localContrast: { amount: number; radiusFraction: number } | null;
   /** Final unsharp mask on the output (sigma in output pixels; m1 flat, m2 edges). */
   sharpen: { sigma: number; m1: number; m2: number } | null;
 }
@@ -141,7 +141,7 @@ export function planCorrections(
   const range = stats.exposure.high - stats.exposure.low;
   let localContrast: CorrectionPlan['localContrast'] = null;
   const lcAmount = (range < 110 ? 1 : 0) + Math.max(0, intents.contrast) * 0.5 + (s > 1.2 ? 0.5 : 0);
-  if (lcAmount > 0 && s > 0) localContrast = { maxSlope: clamp(1 + lcAmount * 1.2, 1.5, 4), tileFraction: 1 / 6 };
+  if (lcAmount > 0 && s > 0) localContrast = { amount: clamp(lcAmount * 0.25, 0.1, 0.6), radiusFraction: 1 / 40 };
 
   // Final sharpen, lighter on noisy inputs; "softer" turns it off.
   let sharpen: CorrectionPlan['sharpen'] = null;
@@ -194,6 +194,6 @@ export function variantAdjust(label: string, plan: CorrectionPlan): CorrectionPl
   return {
     ...plan,
     look: { ...plan.look, saturation: plan.look.saturation * 1.18, contrast: clamp(plan.look.contrast + 0.08, -0.5, 0.5) },
-    localContrast: plan.localContrast ?? { maxSlope: 2, tileFraction: 1 / 6 },
+    localContrast: plan.localContrast ?? { amount: 0.2, radiusFraction: 1 / 40 },
   };
 }

@@ -1,5 +1,6 @@
 // ESRGAN super-resolution (UpscalerJS RDN weights, shipped in node_modules) on the wasm backend,
 // run tile by tile so the wasm heap stays bounded whatever the image size.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -18,8 +19,19 @@ function modelDir(size: SrModelSize, scale: SrScale): string {
   const pkg = `@upscalerjs/esrgan-${size}`;
   // The package's `exports` hide package.json; its cjs entry sits at dist/cjs/..., so walk up.
   let dir = path.dirname(require.resolve(pkg));
-  while (path.basename(dir) !== `esrgan-${size}` && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  while (!isPackageRoot(dir, pkg)) {
+    if (path.dirname(dir) === dir) throw new Error(`cannot locate ${pkg}`);
+    dir = path.dirname(dir);
+  }
   return path.join(dir, 'models', `x${scale}`);
+}
+
+function isPackageRoot(dir: string, name: string): boolean {
+  try {
+    return JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === name;
+  } catch {
+    return false;
+  }
 }
 
 /** Loads weights from disk into memory (no file:// router or fetch needed); cached per thread. */

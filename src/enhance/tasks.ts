@@ -7,12 +7,10 @@ export interface EnhanceTaskPayload extends EnhanceOptions {
   input: Uint8Array | ArrayBuffer;
 }
 
-export interface GentlerTaskPayload {
+export interface GentlerTaskPayload extends Omit<EnhanceOptions, 'variants'> {
   input: Uint8Array | ArrayBuffer;
-  format: 'jpg' | 'png';
   /** Label of the variant whose output drifted (e.g. "strong"). */
   label: string;
-  prompt?: string;
 }
 
 function toBuffer(bytes: Uint8Array | ArrayBuffer): Buffer {
@@ -34,21 +32,14 @@ function packOutputs(outs: Array<{ data: Buffer; width: number; height: number; 
 export const enhanceTasks: Record<string, (payload: any) => Promise<{ result: any; transfer?: ArrayBuffer[] }>> = {
   /** payload: EnhanceTaskPayload → result: Array<{data: Uint8Array, width, height, label}>. */
   async enhance(payload: EnhanceTaskPayload) {
-    const outs = await enhanceImage(toBuffer(payload.input), {
-      variants: payload.variants,
-      prompt: payload.prompt,
-      format: payload.format,
-      strengthOffset: payload.strengthOffset,
-    });
+    const { input, ...opts } = payload;
+    const outs = await enhanceImage(toBuffer(input), opts);
     return packOutputs(outs);
   },
   /** payload: GentlerTaskPayload → result: {data, width, height, label} or null at the bottom of the ladder. */
   async enhanceGentler(payload: GentlerTaskPayload) {
-    const out = await gentlerVariant(toBuffer(payload.input), {
-      label: payload.label,
-      format: payload.format,
-      prompt: payload.prompt,
-    });
+    const { input, ...opts } = payload;
+    const out = await gentlerVariant(toBuffer(input), opts);
     if (!out) return { result: null };
     const packed = packOutputs([out]);
     return { result: packed.result[0], transfer: packed.transfer };

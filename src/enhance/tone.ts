@@ -1,5 +1,6 @@
 // Pure: applies a TonePlan (white balance, levels, gamma, S-curve, saturation) to RGB pixels.
 // The per-channel steps are folded into one lookup table per channel.
+import { boxMean } from './filters.js';
 import type { TonePlan } from './plan.js';
 import type { RawRgb } from './raw.js';
 
@@ -44,4 +45,27 @@ export function applyTone(img: RawRgb, tone: TonePlan): RawRgb {
     out[j + 2] = bb <= 0 ? 0 : bb >= 255 ? 255 : Math.round(bb);
   }
   return { data: out, width: img.width, height: img.height };
+}
+
+/**
+ * Local contrast: adds `amount` × (luma − its large-scale blur) to every channel, i.e. an unsharp
+ * mask with a radius of tens of pixels. Box blurs (integral images) keep it O(pixels) at 2K.
+ */
+export function localContrast(img: RawRgb, amount: number, radius: number): RawRgb {
+  const { width, height } = img;
+  const n = width * height;
+  const luma = new Float32Array(n);
+  const d = img.data;
+  for (let i = 0, j = 0; i < n; i++, j += 3) luma[i] = 0.299 * d[j] + 0.587 * d[j + 1] + 0.114 * d[j + 2];
+  const r = Math.max(1, Math.round(radius / 2));
+  const base = boxMean(boxMean(luma, width, height, r), width, height, r);
+  const out = new Uint8Array(d.length);
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    const add = amount * (luma[i] - base[i]);
+    for (let c = 0; c < 3; c++) {
+      const v = d[j + c] + add;
+      out[j + c] = v <= 0 ? 0 : v >= 255 ? 255 : Math.round(v);
+    }
+  }
+  return { data: out, width, height };
 }

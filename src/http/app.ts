@@ -64,9 +64,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     reply.header('X-Request-Id', req.id);
   });
 
+  // Auth runs first (onRequest), so an unauthenticated caller never gets its body parsed.
   const limiter = createRateLimiter(ctx.config.rateLimitPerMinute);
-  app.addHook('preHandler', async (req: FastifyRequest) => {
-    if (req.routeOptions.config?.auth === false) return;
+  app.addHook('onRequest', async (req: FastifyRequest) => {
+    if (req.routeOptions.config?.auth === false || !req.routeOptions.url) return; // public, or 404
     const key = req.headers['x-api-key'];
     if (key === undefined || key === '') {
       throw new ApiError(403, 'API_KEY_MISSING', 'Missing X-API-Key header (no API key provided).');
@@ -80,11 +81,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
         'Retry-After': String(Math.ceil(wait / 1000)),
       });
     }
-    // Bodies that are missing or not objects are a 422 on "body", before schema checks run.
-    if (req.method === 'POST' || req.method === 'PUT') {
-      if (req.routeOptions.schema?.body && (req.body === undefined || req.body === null)) {
-        throw new ValidationFailed([{ loc: ['body'], msg: 'Field required', type: 'missing' }]);
-      }
+  });
+
+  // A missing body is a 422 on "body" (FastAPI), not a type error on the root object.
+  app.addHook('preValidation', async (req: FastifyRequest) => {
+    if (req.routeOptions.schema?.body && (req.body === undefined || req.body === null)) {
+      throw new ValidationFailed([{ loc: ['body'], msg: 'Field required', type: 'missing' }]);
     }
   });
 

@@ -80,17 +80,36 @@ const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
 
 /** Full analysis of one encoded image. */
 export async function analyzeImage(input: Buffer, opts: EmbedOptions = DEFAULT_EMBED_OPTIONS): Promise<ImageAnalysis> {
+  const { width, height, faces } = await analyzeImageVariants(input, [opts]);
+  return { width, height, faces: faces.map(({ variants: _v, ...face }) => face) };
+}
+
+export interface VariantFace extends FaceObservation {
+  /** One embedding per requested variant (`embedding` is the first). */
+  variants: number[][];
+}
+
+/**
+ * Analysis with several embedding variants from one detection pass (for benchmarks that
+ * compare alignment/flip choices on identical detections).
+ */
+export async function analyzeImageVariants(
+  input: Buffer,
+  variants: EmbedOptions[],
+): Promise<{ width: number; height: number; faces: VariantFace[] }> {
+  if (variants.length === 0) throw new RangeError('at least one embedding variant is required');
   const img = await decodeForAnalysis(input);
   const models = await loadModels();
-  const faces = await analyzeDecoded(models, img, opts);
+  const faces = await analyzeDecoded(models, img, variants);
   return { width: img.originalWidth, height: img.originalHeight, faces };
 }
 
-async function analyzeDecoded(models: Models, img: DecodedImage, opts: EmbedOptions): Promise<FaceObservation[]> {
-  const { tf, human, faceapi } = models;
+async function analyzeDecoded(models: Models, img: DecodedImage, variants: EmbedOptions[]): Promise<VariantFace[]> {
+  const { tf, human } = models;
   const { width: W, height: H } = img;
   const toOriginal = img.originalWidth / W;
   const image3d = tf.tensor3d(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), [H, W, 3], 'int32');
+  const imageF = tf.tidy(() => tf.cast(image3d.expandDims(0), 'float32') as import('@tensorflow/tfjs').Tensor4D);
   try {
     // Human's detector misses faces in wide images unless they are padded to a square.
     // Padding right/bottom keeps coordinates unchanged.
@@ -102,21 +121,23 @@ async function analyzeDecoded(models: Models, img: DecodedImage, opts: EmbedOpti
     } finally {
       padded.dispose();
     }
-    const out: FaceObservation[] = [];
+    const out: VariantFace[] = [];
     for (const face of result.face) {
       if (!face.mesh || face.mesh.length === 0) continue;
       const meshBox = face.box as Box;
       const lmBox = clipBox(landmarkNetBox(meshBox), W, H);
       if (!lmBox) continue;
       const landmarks = await detectLandmarks68(models, image3d, lmBox);
-      const embedding = await embedFace(models, image3d, landmarks, opts);
+      const embeddings: number[][] = [];
+      for (const v of variants) embeddings.push((await embedFace(models, imageF, landmarks, v)).map((x) => round(x, 6)));
       const faceBox = clipBox(boundingBox(face.mesh as unknown as number[][]), W, H) ?? lmBox;
-      const metrics = await measureCrop(models, image3d, faceBox, W, H);
+      const metrics = await measureCrop(models, imageF, faceBox, W, H);
       const angle = face.rotation?.angle;
       out.push({
         box: scaleBox(faceBox, toOriginal).map((v) => Math.round(v)) as Box,
         score: round(face.boxScore ?? face.score),
-        embedding: embedding.map((v) => round(v, 6)),
+        embedding: embeddings[0],
+        variants: embeddings,
         pose: {
           yaw: round((angle?.yaw ?? 0) * RAD, 2),
           pitch: round((angle?.pitch ?? 0) * RAD, 2),
@@ -129,10 +150,10 @@ async function analyzeDecoded(models: Models, img: DecodedImage, opts: EmbedOpti
         visibility: typeof face.faceScore === 'number' ? round(face.faceScore) : null,
       });
     }
-    void faceapi;
     return out;
   } finally {
     image3d.dispose();
+    imageF.dispose();
   }
 }
 
@@ -153,13 +174,17 @@ async function detectLandmarks68(models: Models, image3d: unknown, box: Box): Pr
 }
 
 /** Aligned 150×150 crop(s) → FaceRecognitionNet → unit-length 128-d embedding. */
-async function embedFace(models: Models, image3d: unknown, landmarks: Point2[], opts: EmbedOptions): Promise<number[]> {
+async function embedFace(
+  models: Models,
+  imageF: import('@tensorflow/tfjs').Tensor4D,
+  landmarks: Point2[],
+  opts: EmbedOptions,
+): Promise<number[]> {
   const { tf, faceapi } = models;
-  const img = image3d as import('@tensorflow/tfjs').Tensor3D;
   const params = alignmentTransform(landmarks, DESCRIPTOR_INPUT, opts.align);
   const batch = tf.tidy(() => {
     const aligned = tf.image.transform(
-      tf.cast(img.expandDims(0), 'float32') as import('@tensorflow/tfjs').Tensor4D,
+      imageF,
       tf.tensor2d([params], [1, 8]),
       'bilinear',
       'constant',
@@ -181,13 +206,12 @@ async function embedFace(models: Models, image3d: unknown, landmarks: Point2[], 
   }
 }
 
-async function measureCrop(models: Models, image3d: unknown, box: Box, W: number, H: number) {
+async function measureCrop(models: Models, imageF: import('@tensorflow/tfjs').Tensor4D, box: Box, W: number, H: number) {
   const { tf } = models;
-  const img = image3d as import('@tensorflow/tfjs').Tensor3D;
   const [x, y, w, h] = box;
   const crop = tf.tidy(() =>
     tf.image.cropAndResize(
-      tf.cast(img.expandDims(0), 'float32') as import('@tensorflow/tfjs').Tensor4D,
+      imageF,
       tf.tensor2d([[y / (H - 1), x / (W - 1), (y + h) / (H - 1), (x + w) / (W - 1)]]),
       [0],
       [QUALITY_CROP_SIZE, QUALITY_CROP_SIZE],

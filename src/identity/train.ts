@@ -4,9 +4,10 @@
 // runs the engine over the photos and cuts the profile picture.
 
 import sharp from 'sharp';
+import { ApiError } from '../errors.js';
 import type { PhotoReport } from '../store/types.js';
 import { clusterFaces, type ClusterItem } from './cluster.js';
-import { REASONS, primaryFace, referenceQuality, screenFace, type Reason } from './screen.js';
+import { REASONS, primaryFace, referenceQuality, screenFace, type QualityLimits, type Reason } from './screen.js';
 import { CLUSTER_THRESHOLD, centroidThreshold } from './thresholds.js';
 import type { Box, FaceObservation, IdentityEngine, ImageAnalysis, ProfileModel } from './types.js';
 import { centroid, cosine } from './vectors.js';
@@ -57,10 +58,24 @@ interface FaceRef {
   obs: FaceObservation;
 }
 
+/** Tunables of decideProfile; the defaults are the calibrated constants (benchmarks sweep them). */
+export interface DecideOptions {
+  clusterThreshold?: number;
+  outlierThreshold?: number;
+  limits?: QualityLimits;
+}
+
 /** Pure: from per-photo analyses to a profile model or an explained refusal. */
-export function decideProfile(urls: readonly string[], inputs: readonly PhotoInput[], tier: TrainingTier): Decision {
+export function decideProfile(
+  urls: readonly string[],
+  inputs: readonly PhotoInput[],
+  tier: TrainingTier,
+  opts: DecideOptions = {},
+): Decision {
   if (urls.length !== inputs.length) throw new RangeError('urls and inputs differ in length');
   const min = MIN_ACCEPTED[tier];
+  const clusterCut = opts.clusterThreshold ?? CLUSTER_THRESHOLD;
+  const outlierCut = opts.outlierThreshold ?? OUTLIER_THRESHOLD;
 
   // 1. Screen every face; faces that pass take part in clustering.
   const usable: FaceRef[] = [];
@@ -68,7 +83,7 @@ export function decideProfile(urls: readonly string[], inputs: readonly PhotoInp
   inputs.forEach((input, photo) => {
     if ('failed' in input) return;
     input.faces.forEach((obs, face) => {
-      const s = screenFace(obs);
+      const s = screenFace(obs, opts.limits);
       if (s.accepted) usable.push({ photo, face, obs });
       else rejected.push({ photo, face, obs, reasons: s.reasons });
     });
@@ -76,7 +91,7 @@ export function decideProfile(urls: readonly string[], inputs: readonly PhotoInp
 
   // 2. Who appears in which photos; the largest cluster is the subject.
   const items: ClusterItem[] = usable.map((u) => ({ photo: u.photo, embedding: u.obs.embedding }));
-  const clusters = clusterFaces(items, CLUSTER_THRESHOLD);
+  const clusters = clusterFaces(items, clusterCut);
   let subject: FaceRef[] = clusters.length > 0 ? clusters[0].map((i) => usable[i]) : [];
   const tied = clusters.length > 1 && clusters[1].length === clusters[0].length && clusters[0].length >= min;
 
@@ -96,7 +111,7 @@ export function decideProfile(urls: readonly string[], inputs: readonly PhotoInp
           worst = f;
         }
       }
-      if (worst && worstSim < OUTLIER_THRESHOLD) {
+      if (worst && worstSim < outlierCut) {
         subject = subject.filter((g) => g !== worst);
         outliers.add(worst);
         changed = true;
@@ -139,7 +154,7 @@ export function decideProfile(urls: readonly string[], inputs: readonly PhotoInp
       const own = rejected
         .filter((r) => r.photo === photo)
         .map((r) => ({ r, s: cosine(r.obs.embedding, subjectCentroid) }))
-        .filter((x) => x.s >= CLUSTER_THRESHOLD)
+        .filter((x) => x.s >= clusterCut)
         .sort((a, b) => b.s - a.s)[0];
       if (own) return own.r.reasons;
     }
@@ -246,7 +261,9 @@ export async function trainProfile(
         try {
           inputs[i] = await engine.analyze(p.image);
         } catch (err) {
-          inputs[i] = { failed: 'decode', detail: err instanceof Error ? err.message : String(err) };
+          // Only a bad image is the photo's fault; a crashed worker fails the whole training.
+          if (!(err instanceof ApiError) || err.status !== 400) throw err;
+          inputs[i] = { failed: 'decode', detail: err.detail };
         }
       }
       done++;

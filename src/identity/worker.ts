@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { enhanceTasks } from '../enhance/tasks.js';
 import { serveTasks, type TaskHandler } from './pool.js';
 import { loadModels } from './models.js';
-import { analyzeImage, cropFace, DEFAULT_EMBED_OPTIONS, type EmbedOptions } from './runtime.js';
+import { analyzeImage, analyzeImageVariants, cropFace, DEFAULT_EMBED_OPTIONS, type EmbedOptions } from './runtime.js';
 import type { Box } from './types.js';
 
 function toBuffer(bytes: Uint8Array | ArrayBuffer): Buffer {
@@ -16,6 +16,10 @@ export const identityTasks: Record<string, TaskHandler> = {
   /** payload: { image: bytes, options?: EmbedOptions } → ImageAnalysis */
   'identity.analyze': async (p: { image: Uint8Array | ArrayBuffer; options?: EmbedOptions }) => ({
     result: await analyzeImage(toBuffer(p.image), p.options ?? DEFAULT_EMBED_OPTIONS),
+  }),
+  /** payload: { image, variants: EmbedOptions[] } → analysis with `variants` embeddings per face (benchmarks) */
+  'identity.analyzeVariants': async (p: { image: Uint8Array | ArrayBuffer; variants: EmbedOptions[] }) => ({
+    result: await analyzeImageVariants(toBuffer(p.image), p.variants),
   }),
   /** payload: { image, box, size?, margin? } → JPEG bytes (transferred) */
   'identity.cropFace': async (p: { image: Uint8Array | ArrayBuffer; box: Box; size?: number; margin?: number }) => {

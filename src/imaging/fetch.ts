@@ -173,7 +173,19 @@ function requestOnce(
   opts: SafeFetchOptions,
   signal: AbortSignal,
 ): Promise<HopResult> {
-  return new Promise<HopResult>((resolve, reject) => {
+  return new Promise<HopResult>((resolveHop, rejectHop) => {
+    // First outcome wins: destroying a socket emits follow-up errors we must not report.
+    let settled = false;
+    const resolve = (v: HopResult) => {
+      if (settled) return;
+      settled = true;
+      resolveHop(v);
+    };
+    const reject = (e: unknown) => {
+      if (settled) return;
+      settled = true;
+      rejectHop(e);
+    };
     const mod = url.protocol === 'https:' ? https : http;
     const headers: Record<string, string> = {
       'user-agent': 'Likeness/0.1',
@@ -218,17 +230,17 @@ function requestOnce(
         }
         const declared = Number(res.headers['content-length']);
         if (Number.isFinite(declared) && declared > opts.maxBytes) {
-          res.destroy();
-          return reject(tooLarge(opts.maxBytes));
+          reject(tooLarge(opts.maxBytes));
+          return res.destroy();
         }
         const chunks: Buffer[] = [];
         let total = 0;
         res.on('data', (chunk: Buffer) => {
           total += chunk.length;
           if (total > opts.maxBytes) {
+            reject(tooLarge(opts.maxBytes));
             res.destroy();
             req.destroy();
-            reject(tooLarge(opts.maxBytes));
             return;
           }
           chunks.push(chunk);

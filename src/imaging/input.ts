@@ -8,7 +8,7 @@ import type { LookupAddress } from 'node:dns';
 import { ApiError } from '../errors.js';
 import { describeUrl, FetchError, formatBytes, safeFetch } from './fetch.js';
 import { describeUnsupported, sniffFormat, SUPPORTED_FORMATS_TEXT, type ImageFormat } from './format.js';
-import { decodeHeic, HeicError } from './heic.js';
+import { decodeHeic, HeicError, type DecodedRgba } from './heic.js';
 import { parseImageInputString, type ParsedInput } from './input-parse.js';
 
 export { parseImageInputString, type ParsedInput } from './input-parse.js';
@@ -181,11 +181,31 @@ async function fromSharp(
     .rotate() // EXIF orientation
     .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true })
     .toColourspace('srgb');
-  const encoded = meta.hasAlpha
+  if (!meta.hasAlpha) {
+    const { data, info } = await pipeline.jpeg({ quality: INPUT_JPEG_QUALITY, mozjpeg: false }).toBuffer({ resolveWithObject: true });
+    return { data, width: info.width, height: info.height, encoding: 'jpeg' };
+  }
+  // An alpha channel is often fully opaque (GIFs always carry one): decide on the pixels.
+  const { data: raw, info } = await pipeline.ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return encodeRgba({ data: raw, width: info.width, height: info.height, hasAlpha: !allOpaque(raw) });
+}
+
+function allOpaque(rgba: Buffer): boolean {
+  for (let i = 3; i < rgba.length; i += 4) if (rgba[i] !== 255) return false;
+  return true;
+}
+
+/** Encodes decoded RGBA: PNG when transparency matters, high-quality JPEG otherwise. */
+async function encodeRgba(rgba: DecodedRgba, maxSide = Infinity): Promise<Normalised> {
+  let pipeline = sharp(rgba.data, { raw: { width: rgba.width, height: rgba.height, channels: 4 }, limitInputPixels: false });
+  if (Math.max(rgba.width, rgba.height) > maxSide) {
+    pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside' });
+  }
+  const encoded = rgba.hasAlpha
     ? pipeline.png({ compressionLevel: 4 })
-    : pipeline.jpeg({ quality: INPUT_JPEG_QUALITY, mozjpeg: false });
+    : pipeline.removeAlpha().jpeg({ quality: INPUT_JPEG_QUALITY, mozjpeg: false });
   const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, encoding: meta.hasAlpha ? 'png' : 'jpeg' };
+  return { data, width: info.width, height: info.height, encoding: rgba.hasAlpha ? 'png' : 'jpeg' };
 }
 
 async function fromHeic(buf: Buffer, field: string, maxPixels: number, maxSide: number): Promise<Normalised> {
@@ -196,10 +216,5 @@ async function fromHeic(buf: Buffer, field: string, maxPixels: number, maxSide: 
     if (err instanceof HeicError) throw err.kind === 'too_large' ? tooLarge(field, err.message) : unreadable(field, err.message);
     throw unreadable(field, 'the HEIC/HEIF file could not be decoded');
   }
-  let pipeline = sharp(rgba.data, { raw: { width: rgba.width, height: rgba.height, channels: 4 }, limitInputPixels: maxPixels })
-    .resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
-  if (!rgba.hasAlpha) pipeline = pipeline.removeAlpha();
-  const encoded = rgba.hasAlpha ? pipeline.png({ compressionLevel: 4 }) : pipeline.jpeg({ quality: INPUT_JPEG_QUALITY, mozjpeg: false });
-  const { data, info } = await encoded.toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height, encoding: rgba.hasAlpha ? 'png' : 'jpeg' };
+  return encodeRgba(rgba, maxSide);
 }

@@ -3,7 +3,7 @@
 // 503 BASE_MODEL_UNAVAILABLE; anything else → 500 INTERNAL_ERROR with a clean message.
 // Caller aborts (timeouts) are rethrown untouched so the caller can answer 504.
 import { ApiError } from '../errors.js';
-import { ProviderHttpError, networkErrorCode, retryDelayMs, DEFAULT_RETRY_POLICY } from './retry.js';
+import { ProviderConnectError, ProviderHttpError, networkErrorCode, retryDelayMs, DEFAULT_RETRY_POLICY } from './retry.js';
 
 export function unavailable(displayName: string, why: string, headers: Record<string, string> = {}): ApiError {
   return new ApiError(503, 'BASE_MODEL_UNAVAILABLE', `Base model ${displayName} is unavailable: ${why}`, headers);
@@ -59,13 +59,13 @@ function isAbort(err: unknown): boolean {
   return name === 'AbortError' || name === 'TimeoutError' || name === 'APIUserAbortError';
 }
 
-/** Finds a ProviderHttpError in the cause chain (SDKs wrap errors thrown by our fetch). */
-function findHttpError(err: unknown): ProviderHttpError | undefined {
+/** Finds an error of our fetch in the cause chain (SDKs wrap what fetch throws). */
+function findInChain<T>(err: unknown, type: new (...args: any[]) => T): T | undefined {
   const seen = new Set<unknown>();
   let cur: unknown = err;
   while (cur && typeof cur === 'object' && !seen.has(cur)) {
     seen.add(cur);
-    if (cur instanceof ProviderHttpError) return cur;
+    if (cur instanceof type) return cur;
     cur = (cur as { cause?: unknown }).cause;
   }
   return undefined;
@@ -91,7 +91,9 @@ export function mapHttpFailure(displayName: string, status: number, body: unknow
 export function mapProviderError(displayName: string, err: unknown, signal?: AbortSignal): unknown {
   if (err instanceof ApiError) return err;
   if (signal?.aborted || isAbort(err)) return signal?.aborted ? (signal.reason ?? err) : err;
-  const http = findHttpError(err);
+  const conn = findInChain(err, ProviderConnectError);
+  if (conn) return unavailable(displayName, `cannot reach the provider (${conn.connectCode})`);
+  const http = findInChain(err, ProviderHttpError);
   if (http) return mapHttpFailure(displayName, http.status, http.json, http.bodyText, http.headers);
   // SDK errors that carry a status without going through our fetch (e.g. a parsed body).
   const status = (err as { status?: unknown } | null)?.status;

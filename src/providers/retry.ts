@@ -41,6 +41,21 @@ export class ProviderHttpError extends Error {
   }
 }
 
+/**
+ * The provider could not be reached after all retries. Deliberately carries no `code`
+ * or `cause`, so SDKs that retry network errors themselves (fal) do not retry again.
+ */
+export class ProviderConnectError extends Error {
+  constructor(
+    readonly url: string,
+    readonly connectCode: string,
+    readonly attempts: number,
+  ) {
+    super(`cannot connect to ${safeUrl(url)} (${connectCode})`);
+    this.name = 'ProviderConnectError';
+  }
+}
+
 /** Strips query strings (they may carry keys) from URLs shown in messages. */
 export function safeUrl(url: string): string {
   try {
@@ -137,7 +152,8 @@ export function fetchWithRetry(policy: RetryPolicy = DEFAULT_RETRY_POLICY, baseF
       try {
         res = await baseFetch(input instanceof Request ? input.clone() : input, init);
       } catch (err) {
-        if (signal?.aborted || attempt >= policy.maxAttempts || !isConnectError(err)) throw err;
+        if (signal?.aborted || !isConnectError(err)) throw err;
+        if (attempt >= policy.maxAttempts) throw new ProviderConnectError(url, networkErrorCode(err)!, attempt);
         await sleep(retryDelayMs(attempt, undefined, policy)!, signal);
         continue;
       }

@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLocalBlobStore } from '../../src/blobs/local.js';
@@ -77,8 +77,12 @@ test('temp files left by a crash are cleaned at open and never visible as keys',
   const root = join(dir, 'd');
   mkdirSync(join(root, '.tmp'), { recursive: true });
   writeFileSync(join(root, '.tmp', 'half-written'), 'partial');
+  const old = new Date(Date.now() - 2 * 3600_000);
+  utimesSync(join(root, '.tmp', 'half-written'), old, old);
+  writeFileSync(join(root, '.tmp', 'in-flight'), 'another process is writing this');
   const blobs = createLocalBlobStore(root);
   assert.equal(existsSync(join(root, '.tmp', 'half-written')), false);
+  assert.equal(existsSync(join(root, '.tmp', 'in-flight')), true, 'a fresh temp file may belong to a live writer');
   await assert.rejects(blobs.get('.tmp/half-written'), ApiError);
 });
 

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { createIdentityEngine } from '../../src/identity/engine.js';
 import { QUALITY, REASONS, primaryFace, referenceQuality, screenFace, screenPhoto } from '../../src/identity/screen.js';
-import type { Box } from '../../src/identity/types.js';
+import type { Box, IdentityEngine } from '../../src/identity/types.js';
 import { face } from './synthetic.js';
 
 const emb = [1, 0, 0];
@@ -69,4 +71,52 @@ test('reference quality prefers sharp, frontal, large faces', () => {
   assert.ok(referenceQuality(face(emb, { sharpness: 20 })) < base);
   assert.ok(referenceQuality(face(emb, { pose: { yaw: 30, pitch: 0, roll: 0 } })) < base);
   assert.ok(referenceQuality(face(emb, { box: [0, 0, 90, 90] })) < base);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Real engine on test/fixtures/photos (derived from testdata/derived/quality).
+
+
+const FIXTURES = new URL('../../../test/fixtures/photos/', import.meta.url);
+const photo = (name: string) => readFileSync(new URL(name, FIXTURES));
+
+let engine: IdentityEngine;
+before(async () => {
+  engine = await createIdentityEngine({ workers: 1 });
+});
+after(async () => {
+  await engine?.close();
+});
+
+// Which reasons are acceptable for each defect. "no face" is fine where the detector may
+// legitimately give up (too dark, too small, rotated): the photo is rejected either way.
+const QUALITY_CASES: [string, string[]][] = [
+  ['caltech_p06_0100_blur_sigma3.jpg', [REASONS.blurry]],
+  ['caltech_p06_0100_blur_sigma8.jpg', [REASONS.blurry]],
+  ['caltech_p06_0100_motionblur.jpg', [REASONS.blurry]],
+  ['caltech_p06_0100_dark_x0.18.jpg', [REASONS.tooDark, REASONS.noFace]],
+  ['caltech_p06_0100_verydark_x0.06.jpg', [REASONS.tooDark, REASONS.noFace]],
+  ['caltech_p06_0100_tiny_120w.jpg', [REASONS.tooSmall, REASONS.noFace]],
+  ['caltech_p06_0100_tiny_60w.jpg', [REASONS.tooSmall, REASONS.noFace]],
+  ['caltech_p06_0100_small_face_wide_frame.jpg', [REASONS.tooSmall]],
+  ['caltech_p06_0100_rotated90.jpg', [REASONS.pose, REASONS.noFace]],
+  ['coffee.png', [REASONS.noFace]],
+];
+
+test('real photos: the clean originals are accepted', async () => {
+  for (const name of ['caltech_p06_0100.jpg', 'caltech_p06_0095.jpg', 'caltech_p13_0180.jpg', 'london_001_neutral.jpg']) {
+    const r = screenPhoto(await engine.analyze(photo(name)));
+    assert.deepEqual(r.reasons, [], name);
+  }
+});
+
+test('real photos: each degraded copy is rejected for the right reason', async () => {
+  for (const [name, allowed] of QUALITY_CASES) {
+    const r = screenPhoto(await engine.analyze(photo(name)));
+    assert.equal(r.accepted, false, `${name} accepted`);
+    assert.ok(
+      r.reasons.some((x) => allowed.includes(x)),
+      `${name}: got [${r.reasons.join(', ')}], expected one of [${allowed.join(', ')}]`,
+    );
+  }
 });
