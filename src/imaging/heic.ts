@@ -41,12 +41,18 @@ export interface DecodedRgba {
 }
 
 /**
- * Decodes the first image of a HEIC/HEIF file to RGBA, with the container's rotation and
+ * Same as decodeHeicHere, run on a worker thread: libheif's wasm decode is synchronous
+ * (~0.1 s per 2.5 MP) and would otherwise stall the HTTP event loop.
+ */
+export { decodeHeicInWorker as decodeHeic } from './heic-pool.js';
+
+/**
+ * Decodes, on the calling thread, the first image of a HEIC/HEIF file to RGBA, with the container's rotation and
  * mirroring (irot/imir) applied by libheif. Throws HeicError('too_large') when the image has
  * more than `maxPixels` pixels (checked before decoding) and HeicError('unreadable') for
  * anything libheif cannot read (corrupt, truncated, not HEIF, AV1 inside).
  */
-export async function decodeHeic(buf: Uint8Array, opts: { maxPixels: number }): Promise<DecodedRgba> {
+export async function decodeHeicHere(buf: Uint8Array, opts: { maxPixels: number }): Promise<DecodedRgba> {
   let images: Awaited<ReturnType<HeicDecodeModule['all']>>;
   try {
     images = await heicDecode().all({ buffer: buf });

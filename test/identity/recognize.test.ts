@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { assignFaces, similarityToProfile, type Candidate } from '../../src/identity/recognize.js';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { createIdentityEngine } from '../../src/identity/engine.js';
+import { assignFaces, recognize, similarityToProfile, type Candidate } from '../../src/identity/recognize.js';
+import { trainProfile } from '../../src/identity/train.js';
 import { centroidThreshold } from '../../src/identity/thresholds.js';
-import type { ProfileModel } from '../../src/identity/types.js';
+import type { IdentityEngine, ProfileModel } from '../../src/identity/types.js';
 import { centroid, cosine } from '../../src/identity/vectors.js';
 import { World, face } from './synthetic.js';
 
@@ -65,4 +68,61 @@ test('no candidates: every face is unknown with similarity 0', () => {
     assignFaces([face(w.embed('ann'))], []).map((x) => [x.profileId, x.similarity]),
     [[null, 0]],
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Real engine: profiles trained from fixture photos, queried with photos not used in training.
+
+const FIXTURES = new URL('../../../test/fixtures/photos/', import.meta.url);
+const bytes = (name: string) => readFileSync(new URL(name, FIXTURES));
+
+let engine: IdentityEngine;
+let p06: Candidate;
+let p13: Candidate;
+before(async () => {
+  engine = await createIdentityEngine({ workers: 1 });
+  const train = async (id: string, names: string[]): Promise<Candidate> => {
+    const out = await trainProfile(
+      engine,
+      names.map((n) => ({ url: n, image: bytes(n) })),
+      'fast',
+    );
+    if (!out.ok) throw new Error(`training ${id} failed: ${out.message}`);
+    return { profileId: id, model: out.model };
+  };
+  // Neither set contains the photos the group collage is made of (p06 0095, p13 0180).
+  p06 = await train('p06', ['caltech_p06_0090.jpg', 'caltech_p06_0092.jpg', 'caltech_p06_0094.jpg', 'caltech_p06_0097.jpg', 'caltech_p06_0099.jpg']);
+  p13 = await train('p13', ['caltech_p13_0174.jpg', 'caltech_p13_0175.jpg', 'caltech_p13_0176.jpg', 'caltech_p13_0177.jpg', 'caltech_p13_0178.jpg']);
+});
+after(async () => {
+  await engine?.close();
+});
+
+test('real photos: two known people in one group photo are both recognised, once each', async () => {
+  const faces = (await recognize(engine, bytes('group_caltech_p06_p13_p21.jpg'), [p13, p06])).sort((a, b) => a.box[0] - b.box[0]);
+  assert.deepEqual(
+    faces.map((f) => f.profileId),
+    ['p06', 'p13', null],
+  );
+  for (const f of faces.slice(0, 2)) assert.ok(f.similarity > 0.9 && f.similarity <= 1);
+});
+
+test('real photos: the same person in a new photo is recognised', async () => {
+  for (const [name, c] of [
+    ['caltech_p06_0100.jpg', p06],
+    ['caltech_p06_0105.jpg', p06],
+    ['caltech_p13_0180.jpg', p13],
+  ] as const) {
+    const faces = await recognize(engine, bytes(name), [p06, p13]);
+    const main = faces.sort((a, b) => b.box[2] * b.box[3] - a.box[2] * a.box[3])[0];
+    assert.equal(main.profileId, c.profileId, `${name}: similarity ${main.similarity}`);
+  }
+});
+
+test('real photos: a different person is not recognised as the profile', async () => {
+  for (const name of ['caltech_p21_0330.jpg', 'caltech_p02_0030.jpg', 'london_001_neutral.jpg', 'london_002_neutral.jpg']) {
+    const faces = await recognize(engine, bytes(name), [p06, p13]);
+    assert.ok(faces.length >= 1, name);
+    for (const f of faces) assert.equal(f.profileId, null, `${name} recognised as ${f.profileId} (${f.similarity})`);
+  }
 });

@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import sharp from 'sharp';
+import { createIdentityEngine } from '../../src/identity/engine.js';
 import { REASONS } from '../../src/identity/screen.js';
 import { centroidThreshold } from '../../src/identity/thresholds.js';
-import { MAX_REFERENCE_PHOTOS, MIN_ACCEPTED, decideProfile, type PhotoInput } from '../../src/identity/train.js';
-import type { Box, FaceObservation } from '../../src/identity/types.js';
+import { MAX_REFERENCE_PHOTOS, MIN_ACCEPTED, decideProfile, trainProfile, type PhotoInput, type TrainingPhoto } from '../../src/identity/train.js';
+import type { Box, FaceObservation, IdentityEngine } from '../../src/identity/types.js';
 import { cosine } from '../../src/identity/vectors.js';
 import { World, face } from './synthetic.js';
 
@@ -136,4 +139,90 @@ test('two people appearing equally often: ERROR, no profile of either', () => {
 
 test('urls and inputs must line up', () => {
   assert.throws(() => decideProfile(urls(2), [], 'fast'), RangeError);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Real engine on test/fixtures/photos.
+
+const FIXTURES = new URL('../../../test/fixtures/photos/', import.meta.url);
+const fixture = (name: string): TrainingPhoto => ({ url: `https://photos.test/${name}`, image: readFileSync(new URL(name, FIXTURES)) });
+
+let engine: IdentityEngine;
+before(async () => {
+  engine = await createIdentityEngine({ workers: 1 });
+});
+after(async () => {
+  await engine?.close();
+});
+
+test('real photos: training among other people and a group collage learns the right person', async () => {
+  const photos: TrainingPhoto[] = [
+    fixture('caltech_p13_0180.jpg'),
+    fixture('caltech_p06_0090.jpg'),
+    fixture('caltech_p06_0092.jpg'),
+    fixture('caltech_p21_0330.jpg'),
+    fixture('caltech_p06_0094.jpg'),
+    fixture('group_caltech_p06_p13_p21.jpg'), // p06 (image_0095) on the left
+    fixture('caltech_p06_0097.jpg'),
+    fixture('caltech_p02_0030.jpg'),
+    fixture('caltech_p06_0100_blur_sigma8.jpg'),
+    fixture('caltech_p06_0099.jpg'),
+    fixture('coffee.png'),
+    { url: 'https://photos.test/missing.jpg', error: 'HTTP 404' },
+    { url: 'https://photos.test/garbage.jpg', image: Buffer.from('this is not an image') },
+  ];
+  const progress: number[] = [];
+  const out = await trainProfile(engine, photos, 'standard', (p) => progress.push(p));
+  assert.ok(out.ok, out.ok ? '' : out.message);
+  const verdict = out.reports.map((r) => [r.url.split('/').pop(), r.accepted, r.reasons.join(', ')]);
+  assert.deepEqual(verdict, [
+    ['caltech_p13_0180.jpg', false, REASONS.someoneElse],
+    ['caltech_p06_0090.jpg', true, ''],
+    ['caltech_p06_0092.jpg', true, ''],
+    ['caltech_p21_0330.jpg', false, REASONS.someoneElse],
+    ['caltech_p06_0094.jpg', true, ''],
+    ['group_caltech_p06_p13_p21.jpg', true, ''],
+    ['caltech_p06_0097.jpg', true, ''],
+    ['caltech_p02_0030.jpg', false, REASONS.someoneElse],
+    ['caltech_p06_0100_blur_sigma8.jpg', false, REASONS.blurry],
+    ['caltech_p06_0099.jpg', true, ''],
+    ['coffee.png', false, REASONS.noFace],
+    ['missing.jpg', false, REASONS.fetch],
+    ['garbage.jpg', false, REASONS.decode],
+  ]);
+  const m = out.model;
+  assert.equal(m.embeddings.length, 6);
+  assert.equal(m.centroid.length, 128);
+  assert.equal(m.threshold, centroidThreshold(6));
+  // The group photo is accepted, but the face used from it is p06's (leftmost third).
+  const group = await engine.analyze(photos[5].image!);
+  const used = group.faces.find((f) => m.embeddings.some((e) => cosine(e, f.embedding) > 0.9999));
+  assert.ok(used && used.box[0] + used.box[2] / 2 < group.width / 3, 'group face taken from p06');
+  for (const p of m.referencePhotos) assert.ok(out.reports[p].accepted);
+  assert.ok(m.referencePhotos.length >= 1 && m.referencePhotos.length <= MAX_REFERENCE_PHOTOS);
+  assert.ok(out.reports[m.picture.photo].accepted);
+
+  // Progress rises to 1.
+  assert.equal(progress.at(-1), 1);
+  for (let i = 1; i < progress.length; i++) assert.ok(progress[i] >= progress[i - 1]);
+
+  // The profile picture is a square JPEG that shows the subject.
+  const meta = await sharp(out.picture).metadata();
+  assert.equal(meta.format, 'jpeg');
+  assert.equal(meta.width, meta.height);
+  const pic = await engine.analyze(out.picture);
+  assert.equal(pic.faces.length, 1);
+  assert.ok(cosine(pic.faces[0].embedding, m.centroid) >= m.threshold - 0.02, 'picture shows the subject');
+});
+
+test('real photos: too few photos of anyone ends in an explained refusal', async () => {
+  const out = await trainProfile(
+    engine,
+    ['caltech_p06_0090.jpg', 'caltech_p13_0180.jpg', 'caltech_p21_0330.jpg', 'caltech_p02_0030.jpg', 'caltech_p06_0100_blur_sigma8.jpg'].map(fixture),
+    'fast',
+  );
+  assert.equal(out.ok, false);
+  if (out.ok) return;
+  assert.match(out.message, /need[s]? at least 4/);
+  assert.match(out.message, /#5 \(blurry\)/);
 });

@@ -177,3 +177,20 @@ test('assertPublicHttpUrl vets callback URLs', async () => {
     (e: unknown) => e instanceof FetchError && e.kind === 'blocked',
   );
 });
+
+test('IPv6 literal hosts are vetted too and reachable when allowed', async (t) => {
+  let v6: LoopbackServer;
+  try {
+    v6 = await startLoopbackServer((_req, res) => res.end('v6'), '::1');
+  } catch {
+    t.skip('no IPv6 loopback on this machine');
+    return;
+  }
+  try {
+    const url = `http://[::1]:${v6.port}/`;
+    assert.equal((await safeFetch(url, opts())).data.toString(), 'v6');
+    await rejectsWith(safeFetch(url, opts({ allowPrivate: false })), 'blocked');
+  } finally {
+    await v6.close();
+  }
+});

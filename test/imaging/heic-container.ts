@@ -20,8 +20,8 @@ const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); retu
 const str = (s: string) => Buffer.from(s, 'latin1');
 
 /** A HEIC file whose single hvc1 item claims width x height and holds `payload` as its data. */
-export function heicContainer(width: number, height: number, payload: Buffer): Buffer {
-  const ftyp = box('ftyp', str('heic'), u32(0), str('mif1'), str('heic'));
+export function heicContainer(width: number, height: number, payload: Buffer, brands = ['heic', 'mif1', 'heic']): Buffer {
+  const ftyp = box('ftyp', str(brands[0]), u32(0), ...brands.slice(1).map(str));
   const hvcC = box('hvcC', Buffer.from([
     1, // configurationVersion
     0x01, // profile_space 0, tier 0, profile_idc 1 (Main)

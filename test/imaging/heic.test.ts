@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiError } from '../../src/errors.js';
-import { decodeHeic, HeicError } from '../../src/imaging/heic.js';
+import { decodeHeic, decodeHeicHere, HeicError } from '../../src/imaging/heic.js';
 import { loadImageInput } from '../../src/imaging/input.js';
 import { sniffFormat } from '../../src/imaging/format.js';
 import { heicContainer } from './heic-container.js';
@@ -23,6 +23,15 @@ test('a HEIC header claiming 20000x20000 is too large, decided before decoding p
     (e: unknown) => e instanceof ApiError && e.code === 'IMAGE_TOO_LARGE' && e.detail.startsWith('images[0]: '));
 });
 
+test('a generic HEIF (mif1) holding HEVC goes to the HEIC decoder, limits included', async () => {
+  const generic = heicContainer(20000, 20000, fakeHevc, ['mif1', 'mif1', 'miaf']);
+  assert.equal(sniffFormat(generic), 'heif');
+  await assert.rejects(loadImageInput(generic.toString('base64'), { allowPrivateUrls: true }),
+    (e: unknown) => e instanceof ApiError && e.code === 'IMAGE_TOO_LARGE');
+  await assert.rejects(loadImageInput(heicContainer(64, 64, fakeHevc, ['mif1', 'mif1']).toString('base64'), { allowPrivateUrls: true }),
+    (e: unknown) => e instanceof ApiError && e.code === 'IMAGE_UNREADABLE');
+});
+
 test('a HEIC container with a broken bitstream, or truncated, is unreadable (no crash, no hang)', async () => {
   await assert.rejects(decodeHeic(heicContainer(64, 64, fakeHevc), { maxPixels: 100_000_000 }), (e: unknown) => e instanceof HeicError && e.kind === 'unreadable');
   const full = heicContainer(64, 64, fakeHevc);
@@ -32,4 +41,11 @@ test('a HEIC container with a broken bitstream, or truncated, is unreadable (no 
   }
   // The decoder is still usable after failures.
   await assert.rejects(decodeHeic(full, { maxPixels: 100_000_000 }), HeicError);
+});
+
+test('the in-thread decoder applies the same checks as the worker', async () => {
+  await assert.rejects(decodeHeicHere(heicContainer(20000, 20000, fakeHevc), { maxPixels: 100_000_000 }), (e: unknown) => e instanceof HeicError && e.kind === 'too_large');
+  await assert.rejects(decodeHeicHere(Buffer.from('not heic at all'), { maxPixels: 100_000_000 }), (e: unknown) => e instanceof HeicError && e.kind === 'unreadable');
+  // A lower pixel limit is honoured (64x64 = 4096 pixels).
+  await assert.rejects(decodeHeic(heicContainer(64, 64, fakeHevc), { maxPixels: 4000 }), (e: unknown) => e instanceof HeicError && e.kind === 'too_large');
 });

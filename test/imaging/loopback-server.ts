@@ -29,7 +29,7 @@ export async function startLoopbackServer(
   port = (server.address() as AddressInfo).port;
   return {
     port,
-    base: `http://${host}:${port}`,
+    base: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     seen,
     close: () =>
       new Promise<void>((resolve) => {
