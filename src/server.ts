@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from './config.js';
+import { ConfigError, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import { openEmbedded, type Embedded } from './store/embedded.js';
 import { createIdentityEngine, type IdentityRuntime } from './identity/engine.js';
@@ -63,7 +63,12 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
     log,
   });
   const events = createEventService(store, delivery);
-  const providers = createProviderRegistry(providerConfigFromEnv(config.env));
+  let providers;
+  try {
+    providers = createProviderRegistry(providerConfigFromEnv(config.env));
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
   const profiles = createProfileService({ store, blobs, queue, maxQueueDepth: config.maxQueueDepth });
   const studio = createStudioService({ config, blobs, profiles, providers, identity, pool: async () => (await identity()).pool });
   const secret = await urlSecret(config);

@@ -63,7 +63,7 @@ function planRestoreTone(stats: ImageStats, s: number): TonePlan {
     white = full * k + 255 * (1 - k);
   }
   let black = 0;
-  if (exposure.low > 10) black = clamp(exposure.low * 0.8 * k, 0, white - 16);
+  if (exposure.low > 30) black = clamp((exposure.low - 10) * 0.8 * k, 0, white - 16);
 
   // Gamma: move a far-off median part of the way toward ~0.42 after levels.
   const m = clamp((exposure.median - black) / (white - black), 0.01, 0.99);

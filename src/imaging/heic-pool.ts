@@ -47,11 +47,31 @@ function getWorker(): Worker {
   return w;
 }
 
+/** Longest a queued decode may take before the thread is presumed stuck and replaced. */
+const DECODE_TIMEOUT_MS = 60_000;
+
 /** Decodes on the HEIC thread. Same contract and errors as decodeHeicHere. */
-export function decodeHeicInWorker(buf: Uint8Array, opts: { maxPixels: number }): Promise<DecodedRgba> {
-  return new Promise<DecodedRgba>((resolve, reject) => {
+export function decodeHeicInWorker(buf: Uint8Array, opts: { maxPixels: number; timeoutMs?: number }): Promise<DecodedRgba> {
+  return new Promise<DecodedRgba>((resolveOuter, rejectOuter) => {
     const id = nextId++;
     const w = getWorker();
+    const timer = setTimeout(() => {
+      if (!pending.has(id)) return;
+      pending.delete(id);
+      rejectOuter(new HeicError('unreadable', 'decoding the HEIC/HEIF file took too long'));
+      // A decoder stuck in wasm cannot be interrupted: replace the thread.
+      if (worker === w) worker = undefined;
+      void w.terminate();
+    }, opts.timeoutMs ?? DECODE_TIMEOUT_MS);
+    timer.unref();
+    const resolve = (v: DecodedRgba) => {
+      clearTimeout(timer);
+      resolveOuter(v);
+    };
+    const reject = (e: Error) => {
+      clearTimeout(timer);
+      rejectOuter(e);
+    };
     pending.set(id, { resolve, reject });
     w.ref();
     // Copy: the caller keeps its buffer (it may be a slice of a larger pool allocation).

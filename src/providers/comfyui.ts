@@ -136,7 +136,7 @@ export class ComfyUIProvider implements Provider {
         const promptId = await this.queue(prompt, clientId, req.signal);
         const outcome = await tracker.wait(promptId, req.signal);
         if (outcome && !outcome.ok) throw new ApiError(500, 'INTERNAL_ERROR', `Base model ${name} (ComfyUI) failed: ${outcome.message}`);
-        images.push(...(await this.outputs(promptId, outcome === null, req.signal)));
+        images.push(...(await this.outputs(promptId, req.signal)));
       }
       if (images.length === 0) throw new ApiError(500, 'INTERNAL_ERROR', `Base model ${name} (ComfyUI) produced no image; does the workflow end in SaveImage?`);
       return { images };
@@ -175,8 +175,11 @@ export class ComfyUIProvider implements Provider {
     return body.prompt_id;
   }
 
-  /** Reads the prompt's history (polling if the socket dropped) and downloads its images. */
-  private async outputs(promptId: string, poll: boolean, signal: AbortSignal): Promise<ProviderImage[]> {
+  /**
+   * Reads the prompt's history and downloads its images. Polls while the entry is missing
+   * or incomplete (the socket dropped, or history is written a moment after the event).
+   */
+  private async outputs(promptId: string, signal: AbortSignal): Promise<ProviderImage[]> {
     for (;;) {
       const res = await this.http(`${this.base}/history/${encodeURIComponent(promptId)}`, { signal });
       const history = (await res.json()) as Record<string, { status?: { status_str?: string; completed?: boolean; messages?: unknown } }>;
@@ -194,7 +197,6 @@ export class ComfyUIProvider implements Provider {
         }
         return out;
       }
-      if (!poll) poll = true; // finished per the socket but history not written yet: poll briefly
       await sleep(this.opts.pollIntervalMs ?? 1000, signal);
     }
   }

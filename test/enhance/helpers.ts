@@ -26,7 +26,7 @@ export function scene(width: number, height: number, opts: { gain?: number; tint
       const dx = x - width * 0.35, dy = y - height * 0.5;
       if (dx * dx + dy * dy < (width * 0.15) ** 2) v = 225;
       if (x > width * 0.7 && x < width * 0.8) v = 20;
-      if (Math.floor(x / 6) % 2 === 0 && y > height * 0.8) v = 200;
+      if (Math.floor(x / 5) % 2 === 0 && y > height * 0.8) v = 200;
       for (let c = 0; c < 3; c++) {
         const base = v * tint[c] * gain + (opts.noise ? g() * opts.noise : 0);
         data[(y * width + x) * 3 + c] = Math.max(0, Math.min(255, Math.round(base)));

@@ -160,7 +160,6 @@ test('decoded size over 25 MB is refused from the base64 length alone', async ()
 });
 
 test('corrupt, truncated, non-image and malformed inputs are IMAGE_UNREADABLE', async () => {
-  const jpeg = await (await solid(400, 300, '#123456')).jpeg().toBuffer();
   const noisy = await sharp(Buffer.from(Array.from({ length: 200 * 200 * 3 }, (_, i) => (i * 7919) % 251)), { raw: { width: 200, height: 200, channels: 3 } }).jpeg().toBuffer();
   const cases: [string, string, RegExp?][] = [
     ['random bytes', Buffer.from('definitely not an image, just text').toString('base64'), /not an image/],
@@ -176,7 +175,6 @@ test('corrupt, truncated, non-image and malformed inputs are IMAGE_UNREADABLE', 
     const err = await expectApiError(loadImageInput(input, OPEN, 'images[3]'), 'IMAGE_UNREADABLE', pattern);
     assert.match(err.detail, /^images\[3\]: /, name);
   }
-  assert.ok(jpeg.length > 0);
 });
 
 test('WebP, AVIF, TIFF and GIF inputs are decoded and re-encoded as JPEG', async () => {
