@@ -22,6 +22,7 @@ interface Trial {
   /** identity of every face, by embedding (faces are identified by their exact vector). */
   who: Map<string, string>;
   subjectPhotos: number;
+  tier: 'standard' | 'fast';
 }
 
 const key = (e: readonly number[]) => e.slice(0, 8).join(',');
@@ -43,7 +44,24 @@ function collage(parts: LabelledPhoto[]): ImageAnalysis {
   return { width: Math.round(x), height: 330, faces };
 }
 
-function makeTrial(photos: LabelledPhoto[], subjects: string[], rand: () => number): Trial {
+interface Scenario {
+  name: string;
+  tier: 'standard' | 'fast';
+  /** Photos of the subject: min + random 0..spread-1. */
+  subjectMin: number;
+  subjectSpread: number;
+  /** Chance that a non-subject slot is a collage (else a solo photo of someone else). */
+  collage: number;
+  /** Faces per collage: min + random 0..2. */
+  collageMin: number;
+}
+
+export const SCENARIOS: Scenario[] = [
+  { name: 'standard: 6–7 of the subject + 3–4 others/collages', tier: 'standard', subjectMin: 6, subjectSpread: 2, collage: 0.5, collageMin: 2 },
+  { name: 'hard (fast tier): 4–5 of the subject + only collages of 3–5 others', tier: 'fast', subjectMin: 4, subjectSpread: 2, collage: 1, collageMin: 3 },
+];
+
+function makeTrial(photos: LabelledPhoto[], subjects: string[], rand: () => number, sc: Scenario): Trial {
   const usable = photos.filter((p) => p.identity !== 'drawing' && p.analysis && mainFace(p));
   const subject = subjects[Math.floor(rand() * subjects.length)];
   const mine = shuffle(
@@ -51,7 +69,7 @@ function makeTrial(photos: LabelledPhoto[], subjects: string[], rand: () => numb
     rand,
   );
   const others = usable.filter((p) => p.identity !== subject);
-  const n = Math.min(mine.length, 6 + Math.floor(rand() * 2));
+  const n = Math.min(mine.length, sc.subjectMin + Math.floor(rand() * sc.subjectSpread));
   const inputs: PhotoInput[] = mine.slice(0, n).map((p) => p.analysis!);
   const used = new Set<LabelledPhoto>();
   const pick = () => {
@@ -64,16 +82,17 @@ function makeTrial(photos: LabelledPhoto[], subjects: string[], rand: () => numb
     }
   };
   while (inputs.length < PHOTOS_PER_SET) {
-    if (rand() < 0.5) inputs.push(pick().analysis!);
-    else inputs.push(collage(Array.from({ length: 2 + Math.floor(rand() * 3) }, pick)));
+    if (rand() >= sc.collage) inputs.push(pick().analysis!);
+    else inputs.push(collage(Array.from({ length: sc.collageMin + Math.floor(rand() * 3) }, pick)));
   }
   const who = new Map<string, string>();
   for (const p of usable) for (const f of p.analysis!.faces) who.set(key(f.embedding), p.identity);
-  return { subject, inputs: shuffle(inputs, rand), who, subjectPhotos: n };
+  return { subject, inputs: shuffle(inputs, rand), who, subjectPhotos: n, tier: sc.tier };
 }
 
 interface Score {
   cut: number;
+  outlier: string;
   correct: number;
   wrongPerson: number;
   error: number;
@@ -81,7 +100,7 @@ interface Score {
   meanRecall: number;
 }
 
-function run(trials: Trial[], cut: number): Score {
+function run(trials: Trial[], cut: number, outlier?: number): Score {
   let correct = 0;
   let wrongPerson = 0;
   let error = 0;
@@ -89,7 +108,7 @@ function run(trials: Trial[], cut: number): Score {
   const errors: Record<string, number> = {};
   for (const t of trials) {
     const urls = t.inputs.map((_, i) => `photo${i}`);
-    const d = decideProfile(urls, t.inputs, 'standard', { clusterThreshold: cut });
+    const d = decideProfile(urls, t.inputs, t.tier, { clusterThreshold: cut, outlierThreshold: outlier });
     if (!d.ok) {
       error++;
       const kind = d.message.replace(/\d+/g, 'N').slice(0, 60);
@@ -102,7 +121,7 @@ function run(trials: Trial[], cut: number): Score {
       recall += ids.length / t.subjectPhotos;
     } else wrongPerson++;
   }
-  return { cut, correct: correct / trials.length, wrongPerson: wrongPerson / trials.length, error: error / trials.length, errors, meanRecall: correct ? recall / correct : 0 };
+  return { cut, outlier: outlier === undefined ? 'profile threshold' : String(outlier), correct: correct / trials.length, wrongPerson: wrongPerson / trials.length, error: error / trials.length, errors, meanRecall: correct ? recall / correct : 0 };
 }
 
 export async function main(): Promise<void> {
@@ -113,17 +132,20 @@ export async function main(): Promise<void> {
     for (const p of photos) if (p.identity !== 'drawing' && mainFace(p)) counts.set(p.identity, (counts.get(p.identity) ?? 0) + 1);
     // Subjects need 6–7 photos: caltech people with >= 7, in london only "lisa" has enough.
     const subjects = [...counts].filter(([, n]) => n >= 7).map(([id]) => id);
-    const rand = rng(set === 'caltech' ? 101 : 202);
-    const trials = Array.from({ length: TRIALS }, () => makeTrial(photos, subjects, rand));
-    const cuts = [...new Set([0.88, 0.9, 0.91, 0.92, 0.93, 0.943, CLUSTER_THRESHOLD])].sort();
-    results[set] = cuts.map((c) => run(trials, c));
-    console.log(`\n### Dominant subject, ${set} (${TRIALS} sets of ${PHOTOS_PER_SET}: 6–7 of one person + others/collages; ${subjects.length} subjects)\n`);
-    console.log('| cluster cut | correct | wrong person | ERROR | subject photos kept | errors |');
-    console.log('|---|---|---|---|---|---|');
-    for (const r of results[set])
-      console.log(
-        `| ${r.cut}${r.cut === CLUSTER_THRESHOLD ? ' (current)' : ''} | ${(100 * r.correct).toFixed(1)}% | ${(100 * r.wrongPerson).toFixed(1)}% | ${(100 * r.error).toFixed(1)}% | ${(100 * r.meanRecall).toFixed(1)}% | ${Object.entries(r.errors).map(([k, v]) => `${v}× ${k}`).join('; ')} |`,
-      );
+    for (const [si, sc] of SCENARIOS.entries()) {
+      const rand = rng((set === 'caltech' ? 101 : 202) + si);
+      const trials = Array.from({ length: TRIALS }, () => makeTrial(photos, subjects, rand, sc));
+      const cuts = [...new Set([0.88, 0.9, 0.92, 0.93, 0.943, CLUSTER_THRESHOLD])].sort();
+      const rows = [...cuts.map((c) => run(trials, c, 0.9)), ...cuts.map((c) => run(trials, c))];
+      results[`${set} / ${sc.name}`] = rows;
+      console.log(`\n### Dominant subject, ${set}, ${sc.name} (${TRIALS} sets of ${PHOTOS_PER_SET}; ${subjects.length} subjects)\n`);
+      console.log('| cluster cut | outlier cut | correct | wrong person | ERROR | subject photos kept | errors |');
+      console.log('|---|---|---|---|---|---|---|');
+      for (const r of rows)
+        console.log(
+          `| ${r.cut}${r.cut === CLUSTER_THRESHOLD && r.outlier === 'profile threshold' ? ' (current)' : ''} | ${r.outlier} | ${(100 * r.correct).toFixed(1)}% | ${(100 * r.wrongPerson).toFixed(1)}% | ${(100 * r.error).toFixed(1)}% | ${(100 * r.meanRecall).toFixed(1)}% | ${Object.entries(r.errors).map(([k, v]) => `${v}× ${k}`).join('; ')} |`,
+        );
+    }
   }
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(path.join(OUT_DIR, 'identity-dominant.json'), JSON.stringify({ trials: TRIALS, clusterThreshold: CLUSTER_THRESHOLD, results }, null, 2));

@@ -17,6 +17,7 @@ import { createDeliveryService } from './jobs/delivery.js';
 import { createEventService } from './jobs/events.js';
 import { buildApp } from './http/app.js';
 import { VERSION } from './version.js';
+import { stopHeicWorker } from './imaging/heic.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -121,6 +122,7 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
       await delivery.stop();
       await embedded.close(graceMs);
       if (engine) await (await engine.catch(() => null))?.close();
+      await stopHeicWorker();
     },
   };
 }

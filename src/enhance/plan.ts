@@ -58,7 +58,7 @@ function planRestoreTone(stats: ImageStats, s: number): TonePlan {
   // Levels: stretch the robust white point up to ~250 when the photo never gets bright
   // (underexposure), and pull a lifted black point down (haze, flat scans).
   let white = 255;
-  if (exposure.high < 235) {
+  if (exposure.high < 200) {
     const full = Math.max((exposure.high * 255) / 250, 255 / 4); // high → 250, gain ≤ ×4
     white = full * k + 255 * (1 - k);
   }

@@ -39,11 +39,15 @@ export const MIN_ACCEPTED: Record<TrainingTier, number> = { standard: 5, fast: 4
 export const MAX_REFERENCE_PHOTOS = 5;
 
 /**
- * Leave-one-out cosine to the rest of the subject's faces below which a clustered face is
- * dropped as an outlier. Loose on purpose: it removes grossly wrong members (a look-alike the
- * average linkage let in), not merely unusual photos of the subject.
+ * A clustered face is an outlier when its cosine to the centroid of the subject's OTHER faces
+ * is below the profile match threshold for that many faces: it would not be recognised as
+ * the profile, so it must not shape it. Strangers that average linkage let in at the looser
+ * clustering cut are removed here (bench/identity-dominant.ts), as are faces whose embedding
+ * drifted (a hand over an eye: leave-one-out 0.899 on caltech p20/0325).
  */
-export const OUTLIER_THRESHOLD = 0.9;
+export function outlierThreshold(otherFaces: number): number {
+  return centroidThreshold(otherFaces);
+}
 
 /** What the engine said about each photo, or why there is nothing to say. */
 export type PhotoInput = ImageAnalysis | { failed: 'fetch' | 'decode'; detail?: string };
@@ -61,6 +65,7 @@ interface FaceRef {
 /** Tunables of decideProfile; the defaults are the calibrated constants (benchmarks sweep them). */
 export interface DecideOptions {
   clusterThreshold?: number;
+  /** Fixed leave-one-out cut instead of outlierThreshold(n). */
   outlierThreshold?: number;
   limits?: QualityLimits;
 }
@@ -75,7 +80,6 @@ export function decideProfile(
   if (urls.length !== inputs.length) throw new RangeError('urls and inputs differ in length');
   const min = MIN_ACCEPTED[tier];
   const clusterCut = opts.clusterThreshold ?? CLUSTER_THRESHOLD;
-  const outlierCut = opts.outlierThreshold ?? OUTLIER_THRESHOLD;
 
   // 1. Screen every face; faces that pass take part in clustering.
   const usable: FaceRef[] = [];
@@ -111,7 +115,7 @@ export function decideProfile(
           worst = f;
         }
       }
-      if (worst && worstSim < outlierCut) {
+      if (worst && worstSim < (opts.outlierThreshold ?? outlierThreshold(subject.length - 1))) {
         subject = subject.filter((g) => g !== worst);
         outliers.add(worst);
         changed = true;

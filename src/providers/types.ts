@@ -27,6 +27,8 @@ export interface ProviderRequest {
   prompt: string;
   /** User input images first, then profile reference photos. */
   images: ProviderImage[];
+  /** How many leading entries of `images` are the user's own inputs (the rest are references). */
+  inputImageCount?: number;
   width: number;
   height: number;
   aspectRatio: AspectRatio;

@@ -232,6 +232,7 @@ export function createStudioService(deps: StudioDeps): StudioService {
         operation: OPERATION[kind],
         prompt: providerPrompt,
         images,
+        inputImageCount: inputs.length,
         width: target.width,
         height: target.height,
         aspectRatio: target.aspectRatio as AspectRatio,

@@ -14,7 +14,7 @@ test('a sharp, frontal, well exposed, large real face is accepted', () => {
 
 test('each defect is rejected with its own reason', () => {
   const cases: [Parameters<typeof face>[1], string][] = [
-    [{ box: [0, 0, QUALITY.minFacePx - 1, QUALITY.minFacePx + 10] }, REASONS.tooSmall],
+    [{ box: [0, 0, QUALITY.minFacePx - 10, QUALITY.minFacePx - 1] }, REASONS.tooSmall],
     [{ brightness: QUALITY.minBrightness - 1 }, REASONS.tooDark],
     [{ brightness: QUALITY.maxBrightness + 1 }, REASONS.tooBright],
     [{ brightness: 170, clipped: QUALITY.maxClipped + 0.1 }, REASONS.tooBright],
