@@ -61,7 +61,19 @@ export const SCENARIOS: Scenario[] = [
   { name: 'hard (fast tier): 4–5 of the subject + only collages of 3–5 others', tier: 'fast', subjectMin: 4, subjectSpread: 2, collage: 1, collageMin: 3 },
 ];
 
+/** A random training set in which the subject is in strictly more photos than anyone else (resampled until so). */
 function makeTrial(photos: LabelledPhoto[], subjects: string[], rand: () => number, sc: Scenario): Trial {
+  for (;;) {
+    const t = drawTrial(photos, subjects, rand, sc);
+    const perPhoto = t.inputs.map((a) => new Set(('faces' in a ? a.faces : []).map((f) => t.who.get(key(f.embedding)))));
+    const count = new Map<string, number>();
+    for (const ids of perPhoto) for (const id of ids) if (id) count.set(id, (count.get(id) ?? 0) + 1);
+    const mine = count.get(t.subject) ?? 0;
+    if ([...count].every(([id, n]) => id === t.subject || n < mine)) return t;
+  }
+}
+
+function drawTrial(photos: LabelledPhoto[], subjects: string[], rand: () => number, sc: Scenario): Trial {
   const usable = photos.filter((p) => p.identity !== 'drawing' && p.analysis && mainFace(p));
   const subject = subjects[Math.floor(rand() * subjects.length)];
   const mine = shuffle(

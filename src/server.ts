@@ -17,7 +17,7 @@ import { createDeliveryService } from './jobs/delivery.js';
 import { createEventService } from './jobs/events.js';
 import { buildApp } from './http/app.js';
 import { VERSION } from './version.js';
-import { stopHeicWorker } from './imaging/heic.js';
+import { stopHeicWorker } from './imaging/heic-pool.js';
 
 export interface RunningServer {
   app: FastifyInstance;
