@@ -3,7 +3,8 @@
 // crop scale). Caches embeddings for other benchmarks and writes a JSON summary.
 //
 //   npx tsc -p . && node dist/bench/identity-verify.js [--fresh]
-//   env: LIKENESS_TESTDATA (default /work/shared/testdata), BENCH_WORKERS (default 2)
+//   env: LIKENESS_TESTDATA (default /work/shared/testdata), BENCH_WORKERS (default 2),
+//        BENCH_SETS (default caltech,london), BENCH_VARIANTS (comma list of variant names)
 //
 // Cache format, `.bench-out/embeddings-<set>.json`:
 //   { set, createdAt, defaultVariant: "<name>", variants: { <name>: EmbedOptions },
@@ -31,8 +32,18 @@ export const VARIANTS: Record<string, EmbedOptions> = {
   '+flip +roll': { flip: true, align: { rotate: true, scale: 1 } },
   '+flip +roll, crop 0.9': { flip: true, align: { rotate: true, scale: 0.9 } },
   '+flip +roll, crop 1.1': { flip: true, align: { rotate: true, scale: 1.1 } },
+  '+flip +roll, crop 1.2': { flip: true, align: { rotate: true, scale: 1.2 } },
+  '+flip +roll, crop 1.3': { flip: true, align: { rotate: true, scale: 1.3 } },
+  '+flip +roll, crops 1.0+1.2': { flip: true, align: { rotate: true, scale: 1 }, extraScales: [1.2] },
+  '+flip +roll, crop 1.1, contrast': { flip: true, align: { rotate: true, scale: 1.1 }, normalize: true },
 };
-const DEFAULT_VARIANT = Object.keys(VARIANTS).find((k) => JSON.stringify(VARIANTS[k]) === JSON.stringify(DEFAULT_EMBED_OPTIONS))!;
+// BENCH_VARIANTS="name1,name2" restricts a run to some variants (quicker experiments).
+if (process.env.BENCH_VARIANTS) {
+  const keep = new Set(process.env.BENCH_VARIANTS.split(','));
+  for (const k of Object.keys(VARIANTS)) if (!keep.has(k)) delete VARIANTS[k];
+}
+const DEFAULT_VARIANT =
+  Object.keys(VARIANTS).find((k) => JSON.stringify(VARIANTS[k]) === JSON.stringify(DEFAULT_EMBED_OPTIONS)) ?? Object.keys(VARIANTS)[0];
 
 export interface CachedImage {
   file: string;
@@ -200,7 +211,8 @@ export async function main(argv = process.argv.slice(2)): Promise<unknown> {
   const summary: Record<string, unknown> = { createdAt: new Date().toISOString(), workers, defaultVariant: DEFAULT_VARIANT, sets: {} };
   const rows: string[] = [];
   try {
-    for (const set of ['caltech', 'london'] as const) {
+    const sets = (process.env.BENCH_SETS ?? 'caltech,london').split(',') as SetName[];
+    for (const set of sets) {
       const cacheFile = path.join(OUT_DIR, `embeddings-${set}.json`);
       let images: CachedImage[];
       let embedSeconds: number | null = null;

@@ -1,7 +1,7 @@
 // Pure measurements of a photo's defects, on raw RGB pixels. Every number here drives a
 // correction in plan.ts, so each is chosen to be independent of the others where possible
 // (e.g. the noise estimate looks only at flat blocks so texture does not read as noise).
-import { gaussianBlur } from './filters.js';
+import { gaussianBlurXY } from './filters.js';
 import { lumaPlane, type RawRgb } from './raw.js';
 
 export interface ExposureStats {
@@ -38,6 +38,9 @@ export interface ImageStats {
   noise: number;
   /** Estimated Gaussian blur radius (sigma, pixels) of the strongest edges; ~0.7–1.2 for sharp photos. */
   blur: number;
+  /** The same along rows (x) and columns (y): they differ for motion blur. */
+  blurX: number;
+  blurY: number;
   /** Mean absolute Laplacian of luma normalised by luma std-dev (higher = crisper). */
   sharpness: number;
   /** Excess gradient on the 8-pixel JPEG grid relative to elsewhere (0 = none, > 0.15 visible). */
@@ -134,13 +137,14 @@ export function estimateNoise(luma: Float32Array, width: number, height: number)
   return (q * Math.sqrt(Math.PI / 2)) / 6;
 }
 
-function gradientMagnitude(p: Float32Array, width: number, height: number): Float32Array {
+/** |∂/∂x| (axis 'x'), |∂/∂y| (axis 'y') or the gradient magnitude (central differences). */
+function gradient(p: Float32Array, width: number, height: number, axis: 'x' | 'y' | 'both'): Float32Array {
   const out = new Float32Array(p.length);
   for (let y = 1; y < height - 1; y++) {
     for (let x = 1; x < width - 1; x++) {
       const i = y * width + x;
-      const gx = p[i + 1] - p[i - 1];
-      const gy = p[i + width] - p[i - width];
+      const gx = axis === 'y' ? 0 : p[i + 1] - p[i - 1];
+      const gy = axis === 'x' ? 0 : p[i + width] - p[i - width];
       out[i] = Math.sqrt(gx * gx + gy * gy);
     }
   }
@@ -168,12 +172,14 @@ function topMean(v: Float32Array, fraction: number): number {
 
 /**
  * Blur radius from how much a known extra blur weakens the strongest edges: a Gaussian edge of
- * width s has peak gradient ∝ 1/s, so g0/g1 = sqrt(s² + t²)/s for an added blur t.
+ * width s has peak gradient ∝ 1/s, so g0/g1 = sqrt(s² + t²)/s for an added blur t. Per axis
+ * ('x' blurs and differentiates along rows only) so directional (motion) blur shows up.
  */
-export function estimateBlur(luma: Float32Array, width: number, height: number): number {
+export function estimateBlur(luma: Float32Array, width: number, height: number, axis: 'x' | 'y' | 'both' = 'both'): number {
   const t = 1.5;
-  const g0 = topMean(gradientMagnitude(luma, width, height), 0.01);
-  const g1 = topMean(gradientMagnitude(gaussianBlur(luma, width, height, t), width, height), 0.01);
+  const g0 = topMean(gradient(luma, width, height, axis), 0.01);
+  const blurred = gaussianBlurXY(luma, width, height, axis === 'y' ? 0 : t, axis === 'x' ? 0 : t);
+  const g1 = topMean(gradient(blurred, width, height, axis), 0.01);
   if (g1 <= 0 || g0 <= g1 * 1.0001) return 8;
   const ratio = g0 / g1;
   return Math.min(8, t / Math.sqrt(ratio * ratio - 1));
@@ -228,6 +234,8 @@ export function analyzeImage(img: RawRgb, faces: Array<[number, number, number, 
     cast: colourCast(img, luma),
     noise: estimateNoise(luma, width, height),
     blur: estimateBlur(luma, width, height),
+    blurX: estimateBlur(luma, width, height, 'x'),
+    blurY: estimateBlur(luma, width, height, 'y'),
     sharpness: estimateSharpness(luma, width, height),
     blockiness: estimateBlockiness(luma, width, height),
     faces,

@@ -19,7 +19,8 @@ export function restorePixels(img: RawRgb, plan: CorrectionPlan): RawRgb {
   if (plan.deblur) {
     // Deconvolve luma only and add its change to every channel: a third of the work, no colour fringes.
     const luma = lumaPlane(cur);
-    const sharpL = deconvolveGaussian(luma, width, height, plan.deblur.sigma, plan.deblur.iterations, plan.deblur.beta);
+    const { sigma, sigmaY, iterations, beta } = plan.deblur;
+    const sharpL = deconvolveGaussian(luma, width, height, sigma, iterations, beta, sigmaY);
     const planes = toPlanes(cur);
     for (const p of planes) for (let i = 0; i < p.length; i++) p[i] += sharpL[i] - luma[i];
     cur = fromPlanes(planes, width, height);

@@ -16,22 +16,32 @@ function gaussianKernel(sigma: number): Float32Array {
 
 /** Separable Gaussian blur with clamped edges. */
 export function gaussianBlur(src: Float32Array, width: number, height: number, sigma: number): Float32Array {
-  if (sigma <= 0) return src.slice();
-  const k = gaussianKernel(sigma);
-  const r = (k.length - 1) / 2;
-  const tmp = new Float32Array(src.length);
-  const out = new Float32Array(src.length);
-  for (let y = 0; y < height; y++) {
-    const row = y * width;
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      for (let i = -r; i <= r; i++) {
-        const xx = x + i < 0 ? 0 : x + i >= width ? width - 1 : x + i;
-        acc += k[i + r] * src[row + xx];
+  return gaussianBlurXY(src, width, height, sigma, sigma);
+}
+
+/** Anisotropic separable Gaussian blur (sigmaX along rows, sigmaY along columns; 0 = none). */
+export function gaussianBlurXY(src: Float32Array, width: number, height: number, sigmaX: number, sigmaY: number): Float32Array {
+  let tmp = src;
+  if (sigmaX > 0) {
+    const k = gaussianKernel(sigmaX);
+    const r = (k.length - 1) / 2;
+    tmp = new Float32Array(src.length);
+    for (let y = 0; y < height; y++) {
+      const row = y * width;
+      for (let x = 0; x < width; x++) {
+        let acc = 0;
+        for (let i = -r; i <= r; i++) {
+          const xx = x + i < 0 ? 0 : x + i >= width ? width - 1 : x + i;
+          acc += k[i + r] * src[row + xx];
+        }
+        tmp[row + x] = acc;
       }
-      tmp[row + x] = acc;
     }
   }
+  if (sigmaY <= 0) return tmp === src ? src.slice() : tmp;
+  const k = gaussianKernel(sigmaY);
+  const r = (k.length - 1) / 2;
+  const out = new Float32Array(src.length);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       let acc = 0;
@@ -93,7 +103,7 @@ export function guidedFilter(src: Float32Array, width: number, height: number, r
 }
 
 /**
- * Damped Van Cittert deconvolution for a Gaussian blur of `sigma`: each iteration adds back
+ * Damped Van Cittert deconvolution for a Gaussian blur of `sigma` (`sigmaY` vertically if given): each iteration adds back
  * `beta` × (observed − reblurred estimate). Few iterations and clamping keep noise in check.
  */
 export function deconvolveGaussian(
@@ -103,10 +113,11 @@ export function deconvolveGaussian(
   sigma: number,
   iterations: number,
   beta: number,
+  sigmaY = sigma,
 ): Float32Array {
   let est = src.slice();
   for (let it = 0; it < iterations; it++) {
-    const re = gaussianBlur(est, width, height, sigma);
+    const re = gaussianBlurXY(est, width, height, sigma, sigmaY);
     const next = new Float32Array(est.length);
     for (let i = 0; i < est.length; i++) {
       const v = est[i] + beta * (src[i] - re[i]);

@@ -22,8 +22,8 @@ export interface TonePlan {
 export interface CorrectionPlan {
   /** Edge-preserving smoothing (self-guided filter) per channel; eps is a variance in 0..255². */
   denoise: { radius: number; eps: number } | null;
-  /** Gaussian deconvolution at input resolution. */
-  deblur: { sigma: number; iterations: number; beta: number } | null;
+  /** Gaussian deconvolution at input resolution (sigmaY for the vertical axis). */
+  deblur: { sigma: number; sigmaY: number; iterations: number; beta: number } | null;
   /** Fixes measured defects (cast, levels, gamma); applied before super-resolution. */
   tone: TonePlan;
   /** The requested look (intents, variant): applied after super-resolution. */
@@ -68,7 +68,8 @@ function planRestoreTone(stats: ImageStats, s: number): TonePlan {
   // Gamma: move a far-off median part of the way toward ~0.42 after levels.
   const m = clamp((exposure.median - black) / (white - black), 0.01, 0.99);
   let gamma = 1;
-  if (m < 0.25 || m > 0.7) {
+  // High-key photos (bright backgrounds) are normal: only a washed-out one (no dark tones) is darkened.
+  if (m < 0.25 || (m > 0.75 && exposure.low > 60)) {
     const target = m + (0.42 - m) * 0.6 * k;
     gamma = clamp(Math.log(target) / Math.log(m), 0.55, 1.6);
   }
@@ -113,22 +114,25 @@ export function planCorrections(
   const denoiseBoost = 1 + 0.5 * Math.max(0, intents.denoise);
   let denoise: CorrectionPlan['denoise'] = null;
   if ((noiseExcess > 0 || blockExcess > 0) && rs > 0) {
-    const sigmaN = noiseExcess * 2.2 + blockExcess * 35;
+    const sigmaN = noiseExcess * 2.2 + Math.min(12, blockExcess * 9);
     const eps = (sigmaN * Math.min(1.3, rs) * denoiseBoost) ** 2;
-    if (eps >= 4) denoise = { radius: stats.noise > 10 || stats.blockiness > 0.3 ? 3 : 2, eps };
+    if (eps >= 4) denoise = { radius: stats.noise > 10 ? 3 : 2, eps };
   } else if (intents.denoise > 0) {
     denoise = { radius: 2, eps: (4 * intents.denoise) ** 2 };
   }
 
-  // Deblur: the blur beyond that of a sharp photo, restrained when noise would be amplified.
+  // Deblur: the blur beyond that of a sharp photo, per axis (motion blur is directional),
+  // restrained when noise would be amplified.
   let deblur: CorrectionPlan['deblur'] = null;
-  const extra = Math.sqrt(Math.max(0, stats.blur ** 2 - SHARP_BLUR_SIGMA ** 2));
+  const extraX = Math.sqrt(Math.max(0, stats.blurX ** 2 - SHARP_BLUR_SIGMA ** 2));
+  const extraY = Math.sqrt(Math.max(0, stats.blurY ** 2 - SHARP_BLUR_SIGMA ** 2));
   const sharpenIntent = Math.max(0, intents.sharpen);
-  if ((extra > 0.5 || sharpenIntent > 0) && rs > 0) {
-    const sigma = clamp(Math.max(extra, 0.8), 0.5, 4);
+  if ((Math.max(extraX, extraY) > 0.5 || sharpenIntent > 0) && rs > 0) {
+    const boost = sharpenIntent > 0 ? 0.8 : 0;
     const noisy = stats.noise > 6 ? 0.5 : 1;
     deblur = {
-      sigma,
+      sigma: clamp(Math.max(extraX, boost), 0, 4),
+      sigmaY: clamp(Math.max(extraY, boost), 0, 4),
       iterations: Math.round(clamp((2 + 2 * rs + sharpenIntent * 2) * noisy, 1, 8)),
       beta: 0.6,
     };

@@ -18,14 +18,23 @@ import {
 } from './alignment.js';
 import { QUALITY_CROP_SIZE, cropMetrics } from './quality-metrics.js';
 
-/** Longest side of the image the models see; larger inputs are downscaled for analysis. */
-export const ANALYSIS_MAX_SIDE = 1280;
+/** Longest side of the image the face detector sees. */
+export const DETECT_MAX_SIDE = 1280;
+/**
+ * Longest side kept for landmarks, embeddings and quality metrics: small faces in large
+ * photos keep more detail than the detector's copy has.
+ */
+export const ANALYSIS_MAX_SIDE = 2048;
 const DESCRIPTOR_INPUT = 150;
 
 export interface EmbedOptions {
   /** Average the embedding of the face and of its mirror image. */
   flip: boolean;
   align: AlignOptions;
+  /** More crop scales whose embeddings are averaged in (multi-scale test-time augmentation). */
+  extraScales?: number[];
+  /** Stretch each aligned crop's contrast to a fixed mean/spread (helps dark, flat faces). */
+  normalize?: boolean;
 }
 
 /** What measured best on caltech + london (see bench/identity-verify.ts). */
@@ -112,9 +121,16 @@ async function analyzeDecoded(models: Models, img: DecodedImage, variants: Embed
   const imageF = tf.tidy(() => tf.cast(image3d.expandDims(0), 'float32') as import('@tensorflow/tfjs').Tensor4D);
   try {
     // Human's detector misses faces in wide images unless they are padded to a square.
-    // Padding right/bottom keeps coordinates unchanged.
-    const side = Math.max(W, H);
-    const padded = tf.tidy(() => tf.pad(image3d, [[0, side - H], [0, side - W], [0, 0]]).expandDims(0));
+    // Padding right/bottom keeps coordinates unchanged; `d` maps detector → analysis pixels.
+    const d = Math.min(1, DETECT_MAX_SIDE / Math.max(W, H));
+    const dw = Math.max(1, Math.round(W * d));
+    const dh = Math.max(1, Math.round(H * d));
+    const side = Math.max(dw, dh);
+    const padded = tf.tidy(() => {
+      const small = d < 1 ? tf.image.resizeBilinear(image3d, [dh, dw], true) : image3d;
+      return tf.pad(small, [[0, side - dh], [0, side - dw], [0, 0]]).expandDims(0);
+    });
+    const up = (v: number) => v / (d < 1 ? dw / W : 1);
     let result;
     try {
       result = await human.detect(padded as never);
@@ -124,13 +140,13 @@ async function analyzeDecoded(models: Models, img: DecodedImage, variants: Embed
     const out: VariantFace[] = [];
     for (const face of result.face) {
       if (!face.mesh || face.mesh.length === 0) continue;
-      const meshBox = face.box as Box;
+      const meshBox = (face.box as Box).map(up) as Box;
       const lmBox = clipBox(landmarkNetBox(meshBox), W, H);
       if (!lmBox) continue;
       const landmarks = await detectLandmarks68(models, image3d, lmBox);
       const embeddings: number[][] = [];
       for (const v of variants) embeddings.push((await embedFace(models, imageF, landmarks, v)).map((x) => round(x, 6)));
-      const faceBox = clipBox(boundingBox(face.mesh as unknown as number[][]), W, H) ?? lmBox;
+      const faceBox = clipBox(boundingBox(face.mesh as unknown as number[][]).map(up) as Box, W, H) ?? lmBox;
       const metrics = await measureCrop(models, imageF, faceBox, W, H);
       const angle = face.rotation?.angle;
       out.push({
@@ -181,18 +197,25 @@ async function embedFace(
   opts: EmbedOptions,
 ): Promise<number[]> {
   const { tf, faceapi } = models;
-  const params = alignmentTransform(landmarks, DESCRIPTOR_INPUT, opts.align);
+  const scales = [opts.align.scale, ...(opts.extraScales ?? [])];
   const batch = tf.tidy(() => {
-    const aligned = tf.image.transform(
-      imageF,
-      tf.tensor2d([params], [1, 8]),
-      'bilinear',
-      'constant',
-      0,
-      [DESCRIPTOR_INPUT, DESCRIPTOR_INPUT],
-    );
-    const one = aligned.squeeze([0]) as import('@tensorflow/tfjs').Tensor3D;
-    return opts.flip ? [one, tf.reverse(one, 1)] : [one];
+    const crops: import('@tensorflow/tfjs').Tensor3D[] = [];
+    for (const scale of scales) {
+      const params = alignmentTransform(landmarks, DESCRIPTOR_INPUT, { ...opts.align, scale });
+      const aligned = tf.image.transform(
+        imageF,
+        tf.tensor2d([params], [1, 8]),
+        'bilinear',
+        'constant',
+        0,
+        [DESCRIPTOR_INPUT, DESCRIPTOR_INPUT],
+      );
+      let one = aligned.squeeze([0]) as import('@tensorflow/tfjs').Tensor3D;
+      if (opts.normalize) one = normalizeContrast(tf, one);
+      crops.push(one);
+      if (opts.flip) crops.push(tf.reverse(one, 1));
+    }
+    return crops;
   });
   try {
     // An array of 3-D tensors is one batch for face-api.
@@ -204,6 +227,16 @@ async function embedFace(
   } finally {
     for (const t of batch) t.dispose();
   }
+}
+
+/** Linear contrast stretch of a face crop: luma mean → 120, spread → 55 (gain limited to 0.8–3). */
+function normalizeContrast(tf: Models['tf'], crop: import('@tensorflow/tfjs').Tensor3D): import('@tensorflow/tfjs').Tensor3D {
+  return tf.tidy(() => {
+    const luma = tf.sum(tf.mul(crop, tf.tensor1d([0.299, 0.587, 0.114])), 2);
+    const { mean, variance } = tf.moments(luma);
+    const gain = tf.clipByValue(tf.div(55, tf.sqrt(tf.add(variance, 1e-3))), 0.8, 3);
+    return tf.clipByValue(tf.add(tf.mul(tf.sub(crop, mean), gain), 120), 0, 255) as import('@tensorflow/tfjs').Tensor3D;
+  });
 }
 
 async function measureCrop(models: Models, imageF: import('@tensorflow/tfjs').Tensor4D, box: Box, W: number, H: number) {

@@ -23,8 +23,8 @@ export type Reason = (typeof REASONS)[keyof typeof REASONS];
 /**
  * Limits of an acceptable training face, set on the hybrid engine's measurements of the main
  * face of all 435 caltech + 212 london photos and of testdata/derived/quality (p06_*):
- * - sharpness: natural photos 59.6 (darkest) .. 1800, 1st percentile 88; derived blur:
- *   motion 31, sigma3 7.8, sigma8 2.9 → 45 splits them.
+ * - sharpness (compensatedSharpness): natural photos ≥ 85 (raw 59.6 .. 1800, the lowest raw
+ *   values are dim faces); derived blur: motion 31, sigma3 7.8, sigma8 2.9 → 45 splits them.
  * - brightness: natural 30.2 .. 214 (the manifest's dim/backlit photos are 30–45 and still
  *   embed well: leave-one-out similarity to their person ≥ 0.97); derived ×0.18 = 26.2,
  *   ×0.06 = 8.7 → 28. Clipping: natural up to 0.41 (a bright, still well embedded face) → 0.5.
@@ -70,12 +70,23 @@ export function screenFace(face: FaceObservation, limits: QualityLimits = QUALIT
   else if (face.brightness > limits.maxBrightness) reasons.push(REASONS.tooBright);
   // Many clipped pixels at a mid mean = harsh contrast (backlight, flash); name the side it leans to.
   else if (face.clipped > limits.maxClipped) reasons.push(face.brightness >= 128 ? REASONS.tooBright : REASONS.tooDark);
-  if (face.sharpness < limits.minSharpness) reasons.push(REASONS.blurry);
+  if (compensatedSharpness(face) < limits.minSharpness) reasons.push(REASONS.blurry);
   const { yaw, pitch, roll } = face.pose;
   if (Math.abs(yaw) > limits.maxYaw || Math.abs(pitch) > limits.maxPitch || Math.abs(roll) > limits.maxRoll)
     reasons.push(REASONS.pose);
   if (face.visibility !== null && face.visibility < limits.minVisibility) reasons.push(REASONS.occluded);
   return { accepted: reasons.length === 0, reasons };
+}
+
+/**
+ * Sharpness with under-exposure undone: the Laplacian scales with contrast, so its variance
+ * scales with the square of brightness, and a sharp but dark face would otherwise read as
+ * blurry (derived dark ×0.18: 15.9 raw, 385 compensated; reference 534). Bright faces are
+ * not scaled down (their raw value is already what a normal exposure gives).
+ */
+export function compensatedSharpness(face: FaceObservation): number {
+  const b = Math.max(4, face.brightness);
+  return b >= 128 ? face.sharpness : face.sharpness * (128 / b) ** 2;
 }
 
 /** Face size in pixels: the longer side of the box (mesh boxes are tight and taller than wide). */

@@ -8,7 +8,7 @@ import { ApiError } from '../errors.js';
 import type { PhotoReport } from '../store/types.js';
 import { clusterFaces, type ClusterItem } from './cluster.js';
 import { REASONS, primaryFace, referenceQuality, screenFace, type QualityLimits, type Reason } from './screen.js';
-import { CLUSTER_THRESHOLD, centroidThreshold } from './thresholds.js';
+import { CLUSTER_THRESHOLD, TRAINING_ADMIT_THRESHOLD, centroidThreshold } from './thresholds.js';
 import type { Box, FaceObservation, IdentityEngine, ImageAnalysis, ProfileModel } from './types.js';
 import { centroid, cosine } from './vectors.js';
 
@@ -40,14 +40,11 @@ export const MAX_REFERENCE_PHOTOS = 5;
 
 /**
  * A clustered face is an outlier when its cosine to the centroid of the subject's OTHER faces
- * is below the profile match threshold for that many faces: it would not be recognised as
- * the profile, so it must not shape it. Strangers that average linkage let in at the looser
- * clustering cut are removed here (bench/identity-dominant.ts), as are faces whose embedding
- * drifted (a hand over an eye: leave-one-out 0.899 on caltech p20/0325).
+ * is below the training admission cut (thresholds.ts): it must not shape the profile.
+ * Strangers that average linkage let in are removed here, as are faces whose embedding drifted
+ * (a hand over an eye: leave-one-out 0.899 on caltech p20/0325).
  */
-export function outlierThreshold(otherFaces: number): number {
-  return centroidThreshold(otherFaces);
-}
+export const OUTLIER_THRESHOLD = TRAINING_ADMIT_THRESHOLD;
 
 /** What the engine said about each photo, or why there is nothing to say. */
 export type PhotoInput = ImageAnalysis | { failed: 'fetch' | 'decode'; detail?: string };
@@ -115,14 +112,14 @@ export function decideProfile(
           worst = f;
         }
       }
-      if (worst && worstSim < (opts.outlierThreshold ?? outlierThreshold(subject.length - 1))) {
+      if (worst && worstSim < (opts.outlierThreshold ?? OUTLIER_THRESHOLD)) {
         subject = subject.filter((g) => g !== worst);
         outliers.add(worst);
         changed = true;
       }
     }
     const c = centroid(subject.map((f) => f.obs.embedding));
-    const cut = centroidThreshold(subject.length);
+    const cut = TRAINING_ADMIT_THRESHOLD;
     const inSubject = new Set(subject.map((f) => f.photo));
     const recovered = new Map<number, { f: FaceRef; s: number }>();
     for (const f of usable) {

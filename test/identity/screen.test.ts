@@ -120,3 +120,10 @@ test('real photos: each degraded copy is rejected for the right reason', async (
     );
   }
 });
+
+test('a sharp but dark face is "too dark", not blurry; a dark blurred face is both', () => {
+  assert.deepEqual(screenFace(face(emb, { brightness: 26, sharpness: 16 })).reasons, [REASONS.tooDark]);
+  assert.deepEqual(screenFace(face(emb, { brightness: 26, sharpness: 1 })).reasons, [REASONS.tooDark, REASONS.blurry]);
+  // Bright faces are judged on the raw value.
+  assert.deepEqual(screenFace(face(emb, { brightness: 200, sharpness: QUALITY.minSharpness - 1 })).reasons, [REASONS.blurry]);
+});
