@@ -14,6 +14,11 @@ export interface PoolOptions {
   name?: string;
   /** Worker heap limit in MB (the wasm heap is separate). */
   maxOldGenerationSizeMb?: number;
+  /**
+   * A task running longer than this is treated as a hung worker: the worker is terminated
+   * and replaced, the task rejected with PoolError. Default: no limit.
+   */
+  taskTimeoutMs?: number;
 }
 
 /** Thrown for a task whose worker died or for work submitted after close(). */
@@ -55,6 +60,7 @@ interface Job {
 interface Slot {
   worker: Worker;
   job: Job | null;
+  timer?: NodeJS.Timeout;
   /** Set once the worker is being replaced or closed, so its exit is not handled twice. */
   retired: boolean;
 }
@@ -102,6 +108,7 @@ export class WorkerPool {
     await Promise.all(
       this.slots.map(async (slot) => {
         slot.retired = true;
+        clearTimeout(slot.timer);
         const job = slot.job;
         slot.job = null;
         job?.reject(new PoolError(`${this.label} closed while task "${job.task}" was running`));
@@ -136,6 +143,10 @@ export class WorkerPool {
       const job = this.queue.shift()!;
       slot.job = job;
       slot.worker.ref();
+      if (this.opts.taskTimeoutMs) {
+        const ms = this.opts.taskTimeoutMs;
+        slot.timer = setTimeout(() => this.onDeath(slot, `did not finish within ${ms} ms`), ms);
+      }
       const msg: TaskMessage = { id: job.id, task: job.task, payload: job.payload };
       try {
         slot.worker.postMessage(msg, job.transfer);
@@ -151,6 +162,7 @@ export class WorkerPool {
   private onReply(slot: Slot, msg: ReplyMessage): void {
     const job = slot.job;
     if (!job || job.id !== msg.id) return;
+    clearTimeout(slot.timer);
     slot.job = null;
     slot.worker.unref();
     if (msg.ok) job.resolve(msg.result);
@@ -161,6 +173,7 @@ export class WorkerPool {
   private onDeath(slot: Slot, why: string): void {
     if (slot.retired) return;
     slot.retired = true;
+    clearTimeout(slot.timer);
     const job = slot.job;
     slot.job = null;
     // 'error' is followed by 'exit': make sure the worker is gone either way.

@@ -81,6 +81,16 @@ test('a crashed worker rejects its task and is replaced', async () => {
   }
 });
 
+test('a task over the time limit is rejected and its worker replaced', async () => {
+  const pool = new WorkerPool(WORKER, { size: 1, taskTimeoutMs: 200 });
+  try {
+    await assert.rejects(pool.run('sleep', { ms: 60_000 }), /did not finish within 200 ms while running task "sleep"/);
+    assert.equal((await pool.run<{ p: unknown }>('echo', 'next')).p, 'next');
+  } finally {
+    await pool.close();
+  }
+});
+
 test('close() rejects queued work and refuses new work', async () => {
   const pool = new WorkerPool(WORKER, { size: 1 });
   const running = pool.run('sleep', { ms: 5000 });
