@@ -3,7 +3,7 @@
 //    deconvolution on luma), defect tone fixes (white balance, levels, gamma);
 //  finish (output resolution): the look (intent tone), local contrast, unsharp mask (sharp), encoding.
 import sharp from 'sharp';
-import { deconvolveGaussian, guidedFilter } from './filters.js';
+import { boxKernel, deconvolveLandweber, gaussianKernel, guidedFilter } from './filters.js';
 import type { CorrectionPlan } from './plan.js';
 import { fromPlanes, lumaPlane, toPlanes, type RawRgb } from './raw.js';
 import { applyTone, isIdentityTone, localContrast } from './tone.js';
@@ -18,9 +18,19 @@ export function restorePixels(img: RawRgb, plan: CorrectionPlan): RawRgb {
   }
   if (plan.deblur) {
     // Deconvolve luma only and add its change to every channel: a third of the work, no colour fringes.
+    const d = plan.deblur;
+    let kx: Float32Array | null = null, ky: Float32Array | null = null;
+    if (d.psf === 'motion') {
+      if (d.axis === 'x') kx = boxKernel(d.length);
+      else ky = boxKernel(d.length);
+    } else {
+      kx = d.sigmaX > 0.3 ? gaussianKernel(d.sigmaX) : null;
+      ky = d.sigmaY > 0.3 ? gaussianKernel(d.sigmaY) : null;
+    }
+    // Bound the work on large inputs (iterations × pixels).
+    const iterations = Math.max(2, Math.min(d.iterations, Math.round((30 * 600_000) / (width * height))));
     const luma = lumaPlane(cur);
-    const { sigma, sigmaY, iterations, beta } = plan.deblur;
-    const sharpL = deconvolveGaussian(luma, width, height, sigma, iterations, beta, sigmaY);
+    const sharpL = deconvolveLandweber(luma, width, height, kx, ky, iterations);
     const planes = toPlanes(cur);
     for (const p of planes) for (let i = 0; i < p.length; i++) p[i] += sharpL[i] - luma[i];
     cur = fromPlanes(planes, width, height);

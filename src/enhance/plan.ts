@@ -22,8 +22,14 @@ export interface TonePlan {
 export interface CorrectionPlan {
   /** Edge-preserving smoothing (self-guided filter) per channel; eps is a variance in 0..255². */
   denoise: { radius: number; eps: number } | null;
-  /** Gaussian deconvolution at input resolution (sigmaY for the vertical axis). */
-  deblur: { sigma: number; sigmaY: number; iterations: number; beta: number } | null;
+  /**
+   * Deconvolution at input resolution. psf 'gaussian': defocus-like blur with sigma per axis;
+   * psf 'motion': a straight box blur of `length` px along `axis`.
+   */
+  deblur:
+    | { psf: 'gaussian'; sigmaX: number; sigmaY: number; iterations: number }
+    | { psf: 'motion'; axis: 'x' | 'y'; length: number; iterations: number }
+    | null;
   /** Fixes measured defects (cast, levels, gamma); applied before super-resolution. */
   tone: TonePlan;
   /** The requested look (intents, variant): applied after super-resolution. */
@@ -121,21 +127,23 @@ export function planCorrections(
     denoise = { radius: 2, eps: (4 * intents.denoise) ** 2 };
   }
 
-  // Deblur: the blur beyond that of a sharp photo, per axis (motion blur is directional),
-  // restrained when noise would be amplified.
+  // Deblur: the blur beyond that of a sharp photo, per axis. Clearly directional blur is taken
+  // as straight motion (box PSF, length = σ·√12); otherwise a Gaussian PSF. Fewer iterations
+  // (stronger regularisation) for noisy photos and gentler variants.
   let deblur: CorrectionPlan['deblur'] = null;
   const extraX = Math.sqrt(Math.max(0, stats.blurX ** 2 - SHARP_BLUR_SIGMA ** 2));
   const extraY = Math.sqrt(Math.max(0, stats.blurY ** 2 - SHARP_BLUR_SIGMA ** 2));
   const sharpenIntent = Math.max(0, intents.sharpen);
-  if ((Math.max(extraX, extraY) > 0.5 || sharpenIntent > 0) && rs > 0) {
-    const boost = sharpenIntent > 0 ? 0.8 : 0;
-    const noisy = stats.noise > 6 ? 0.5 : 1;
-    deblur = {
-      sigma: clamp(Math.max(extraX, boost), 0, 4),
-      sigmaY: clamp(Math.max(extraY, boost), 0, 4),
-      iterations: Math.round(clamp((2 + 2 * rs + sharpenIntent * 2) * noisy, 1, 8)),
-      beta: 0.6,
-    };
+  if ((Math.max(extraX, extraY) > 0.6 || sharpenIntent > 0) && rs > 0) {
+    const noisy = stats.noise > 6 ? 0.4 : 1;
+    const iterations = Math.round(clamp((12 + 8 * Math.min(1, rs) + sharpenIntent * 6) * noisy * Math.min(1, rs * 1.5), 2, 30));
+    const big = Math.max(extraX, extraY), small = Math.min(extraX, extraY);
+    if (big > 1.5 && big > 2 * small + 0.3) {
+      deblur = { psf: 'motion', axis: extraX >= extraY ? 'x' : 'y', length: Math.min(31, big * Math.sqrt(12)), iterations };
+    } else {
+      const floor = sharpenIntent > 0 ? 0.8 : 0;
+      deblur = { psf: 'gaussian', sigmaX: clamp(Math.max(extraX, floor), 0, 4), sigmaY: clamp(Math.max(extraY, floor), 0, 4), iterations };
+    }
   }
 
   const tone = planRestoreTone(stats, rs);

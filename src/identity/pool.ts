@@ -16,7 +16,8 @@ export interface PoolOptions {
   maxOldGenerationSizeMb?: number;
   /**
    * A task running longer than this is treated as a hung worker: the worker is terminated
-   * and replaced, the task rejected with PoolError. Default: no limit.
+   * and replaced, the task rejected with PoolError. The time counts from dispatch, so it
+   * includes a fresh worker's start-up (model loading). Default: no limit.
    */
   taskTimeoutMs?: number;
 }

@@ -16,6 +16,7 @@ export const REASONS = {
   occluded: 'face partly covered',
   notReal: 'not a real face',
   someoneElse: 'someone else',
+  ambiguous: 'another person appears as often',
   outlier: 'does not look enough like the other photos',
 } as const;
 export type Reason = (typeof REASONS)[keyof typeof REASONS];

@@ -27,6 +27,8 @@ let standIn: http.Server;
 const seen: Seen[] = [];
 let answer: string[] = []; // fixture names returned, in order
 let failWith: { status: number; body: unknown } | null = null;
+let gemini: http.Server;
+const geminiSeen: Array<{ path: string; key: string; texts: string[]; images: Buffer[] }> = [];
 
 before(async () => {
   standIn = http.createServer(async (req, res) => {
@@ -69,13 +71,33 @@ before(async () => {
   });
   await new Promise<void>((r) => standIn.listen(0, '127.0.0.1', r));
   const port = (standIn.address() as AddressInfo).port;
-  s = await startTestServer({ LIKENESS_OPENAI_API_KEY: 'sk-test-123', LIKENESS_OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1` });
+  // Gemini generateContent stand-in: answers with the first attached image, re-toned (a "restyle").
+  gemini = http.createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const parts = body.contents.flatMap((c: any) => c.parts);
+    const images = parts.filter((p: any) => p.inlineData).map((p: any) => Buffer.from(p.inlineData.data, 'base64'));
+    geminiSeen.push({ path: req.url!, key: String(req.headers['x-goog-api-key']), texts: parts.filter((p: any) => p.text).map((p: any) => p.text), images });
+    const out = await sharp(images[0]).modulate({ saturation: 0.4 }).tint('#c08040').png().toBuffer();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(
+      JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ inlineData: { mimeType: 'image/png', data: out.toString('base64') } }] }, finishReason: 'STOP' }] }),
+    );
+  });
+  await new Promise<void>((r) => gemini.listen(0, '127.0.0.1', r));
+  s = await startTestServer({
+    LIKENESS_OPENAI_API_KEY: 'sk-test-123',
+    LIKENESS_OPENAI_BASE_URL: `http://127.0.0.1:${port}/v1`,
+    LIKENESS_GEMINI_API_KEY: 'g-test',
+    LIKENESS_GEMINI_BASE_URL: `http://127.0.0.1:${(gemini.address() as AddressInfo).port}`,
+  });
   photos = await startPhotoServer();
 });
 after(async () => {
   await s.close();
   await photos.close();
   await new Promise((r) => standIn.close(r));
+  await new Promise((r) => gemini.close(r));
 });
 
 let p06 = '';
@@ -172,4 +194,29 @@ test('a refusal by the provider is 400 CONTENT_MODERATION', async () => {
   } finally {
     failWith = null;
   }
+});
+
+test('/remix through nb2: content image first, style image second, then references; 2K at the input aspect; identity counted', async () => {
+  geminiSeen.length = 0;
+  const content = await fixture('caltech_p06_0105.jpg');
+  const style = await fixture('coffee.png');
+  const r = await s.json('POST', '/v1/phota/remix', {
+    input_image: content.toString('base64'),
+    reference_image: style.toString('base64'),
+    profile_ids: [p06],
+    prompt: 'keep the pose',
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(geminiSeen.length, 1);
+  const call = geminiSeen[0];
+  assert.match(call.path, /:generateContent$/);
+  assert.equal(call.key, 'g-test');
+  assert.ok(call.images.length >= 3, `content, style and references, got ${call.images.length}`);
+  const [a, b] = await Promise.all([sharp(call.images[0]).metadata(), sharp(call.images[1]).metadata()]);
+  const [ca, sb] = await Promise.all([sharp(content).metadata(), sharp(style).metadata()]);
+  assert.deepEqual([a.width, a.height, b.width, b.height], [ca.width, ca.height, sb.width, sb.height]);
+  assert.ok(call.texts.join(' ').includes('keep the pose'));
+  const out = await sharp(Buffer.from(r.body.images[0], 'base64')).metadata();
+  assert.deepEqual([out.width, out.height], [2368, 1728]); // 623x412 snaps to 4:3, at 2K
+  assert.deepEqual(r.body.known_subjects.counts, { [p06]: 1 });
 });
