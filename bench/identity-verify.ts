@@ -4,7 +4,7 @@
 //
 //   npx tsc -p . && node dist/bench/identity-verify.js [--fresh]
 //   env: LIKENESS_TESTDATA (default /work/shared/testdata), BENCH_WORKERS (default 2),
-//        BENCH_SETS (default caltech,london), BENCH_VARIANTS (comma list of variant names)
+//        BENCH_SETS (default caltech,london), BENCH_VARIANTS (';'-separated variant names)
 //
 // Cache format, `.bench-out/embeddings-<set>.json`:
 //   { set, createdAt, defaultVariant: "<name>", variants: { <name>: EmbedOptions },
@@ -27,19 +27,20 @@ type SetName = 'caltech' | 'london';
 
 export const VARIANTS: Record<string, EmbedOptions> = {
   'face-api dlib crop': { flip: false, align: { rotate: false, scale: 1 } },
-  '+flip': { flip: true, align: { rotate: false, scale: 1 } },
-  '+roll': { flip: false, align: { rotate: true, scale: 1 } },
-  '+flip +roll': { flip: true, align: { rotate: true, scale: 1 } },
-  '+flip +roll, crop 0.9': { flip: true, align: { rotate: true, scale: 0.9 } },
-  '+flip +roll, crop 1.1': { flip: true, align: { rotate: true, scale: 1.1 } },
-  '+flip +roll, crop 1.2': { flip: true, align: { rotate: true, scale: 1.2 } },
-  '+flip +roll, crop 1.3': { flip: true, align: { rotate: true, scale: 1.3 } },
-  '+flip +roll, crops 1.0+1.2': { flip: true, align: { rotate: true, scale: 1 }, extraScales: [1.2] },
-  '+flip +roll, crop 1.1, contrast': { flip: true, align: { rotate: true, scale: 1.1 }, normalize: true },
+  'flip': { flip: true, align: { rotate: false, scale: 1 } },
+  'roll': { flip: false, align: { rotate: true, scale: 1 } },
+  'flip+roll': { flip: true, align: { rotate: true, scale: 1 } },
+  'flip+roll s0.9': { flip: true, align: { rotate: true, scale: 0.9 } },
+  'flip+roll s1.1': { flip: true, align: { rotate: true, scale: 1.1 } },
+  'flip+roll s1.2': { flip: true, align: { rotate: true, scale: 1.2 } },
+  'flip+roll s1.3': { flip: true, align: { rotate: true, scale: 1.3 } },
+  'flip+roll s1.0+1.2': { flip: true, align: { rotate: true, scale: 1 }, extraScales: [1.2] },
+  'flip+roll s1.1 contrast': { flip: true, align: { rotate: true, scale: 1.1 }, normalize: true },
 };
-// BENCH_VARIANTS="name1,name2" restricts a run to some variants (quicker experiments).
+// BENCH_VARIANTS="name1;name2" restricts a run to some variants (quicker experiments).
 if (process.env.BENCH_VARIANTS) {
-  const keep = new Set(process.env.BENCH_VARIANTS.split(','));
+  const keep = new Set(process.env.BENCH_VARIANTS.split(';'));
+  for (const k of keep) if (!VARIANTS[k]) throw new Error(`unknown variant "${k}"`);
   for (const k of Object.keys(VARIANTS)) if (!keep.has(k)) delete VARIANTS[k];
 }
 const DEFAULT_VARIANT =

@@ -120,9 +120,9 @@ export function planCorrections(
   const denoiseBoost = 1 + 0.5 * Math.max(0, intents.denoise);
   let denoise: CorrectionPlan['denoise'] = null;
   if ((noiseExcess > 0 || blockExcess > 0) && rs > 0) {
-    const sigmaN = noiseExcess * 2.2 + Math.min(12, blockExcess * 9);
+    const sigmaN = noiseExcess * 3.5 + Math.min(12, blockExcess * 9);
     const eps = (sigmaN * Math.min(1.3, rs) * denoiseBoost) ** 2;
-    if (eps >= 4) denoise = { radius: stats.noise > 10 ? 3 : 2, eps };
+    if (eps >= 4) denoise = { radius: stats.noise > 5 ? 3 : 2, eps };
   } else if (intents.denoise > 0) {
     denoise = { radius: 2, eps: (4 * intents.denoise) ** 2 };
   }

@@ -50,9 +50,6 @@ export const MAX_REFERENCE_PHOTOS = 5;
  */
 export const OUTLIER_THRESHOLD = TRAINING_ADMIT_THRESHOLD;
 
-/** Resemblance to the subject above which a refused face is explained by its own defects. */
-const EXPLAIN_CUT = 0.88;
-
 /** What the engine said about each photo, or why there is nothing to say. */
 export type PhotoInput = ImageAnalysis | { failed: 'fetch' | 'decode'; detail?: string };
 
@@ -157,14 +154,14 @@ export function decideProfile(
 
   // Why a photo without a subject face was refused. A quality problem is the more useful
   // answer ("blurry") than "someone else" when the refused face probably is the subject: it
-  // still resembles them (degraded faces drift: blur sigma 8 kept only 0.89 to its original,
-  // hence the loose EXPLAIN_CUT), or it is the photo's main face.
+  // still matches them, or it is the photo's main face (degraded faces drift too far to match:
+  // blur sigma 8 kept only 0.89 to its original, so matching alone would miss them).
   function photoReasons(photo: number, input: ImageAnalysis): string[] {
     if (subjectCentroid) {
       const own = rejected
         .filter((r) => r.photo === photo)
         .map((r) => ({ r, s: cosine(r.obs.embedding, subjectCentroid) }))
-        .filter((x) => x.s >= EXPLAIN_CUT)
+        .filter((x) => x.s >= clusterCut)
         .sort((a, b) => b.s - a.s)[0];
       if (own) return own.r.reasons;
     }

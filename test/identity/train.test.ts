@@ -94,6 +94,20 @@ test('a rejected photo of the subject says what is wrong with it, not "someone e
   assert.equal(d.model.embeddings.length, 6);
 });
 
+test('a blurred subject next to a sharp stranger is reported as blurry; a sharp stranger as main face is "someone else"', () => {
+  const w = new World(17);
+  const blurredAnn = face(w.embed('ann', 1.2), { sharpness: 5 }); // blur also makes the embedding drift
+  const inputs: PhotoInput[] = [
+    ...Array.from({ length: 6 }, () => solo(face(w.embed('ann')))),
+    { width: 800, height: 400, faces: [{ ...blurredAnn, box: [300, 100, 200, 200] }, face(w.embed('bob'), { box: [0, 0, 90, 90] })] },
+    { width: 800, height: 400, faces: [face(w.embed('cid'), { box: [300, 100, 200, 200] }), face(w.embed('dee'), { box: [0, 0, 30, 30] })] },
+  ];
+  const d = decideProfile(urls(inputs.length), inputs, 'standard');
+  assert.ok(d.ok);
+  assert.deepEqual(d.reports[6].reasons, [REASONS.blurry]);
+  assert.deepEqual(d.reports[7].reasons, [REASONS.someoneElse]);
+});
+
 test('too few usable photos: ERROR naming the photos to replace and why', () => {
   const w = new World(15);
   const inputs: PhotoInput[] = [
@@ -134,7 +148,7 @@ test('two people appearing equally often: ERROR, no profile of either', () => {
   const d = decideProfile(urls(10), inputs, 'standard');
   assert.equal(d.ok, false);
   if (!d.ok) assert.match(d.message, /No single person appears most often/);
-  assert.ok(d.reports.every((r) => !r.accepted));
+  assert.ok(d.reports.every((r) => !r.accepted && r.reasons[0] === REASONS.ambiguous));
 });
 
 test('urls and inputs must line up', () => {
