@@ -112,7 +112,7 @@ interface Score {
   meanRecall: number;
 }
 
-function run(trials: Trial[], cut: number, outlier?: number): Score {
+function run(trials: Trial[], cut: number, outlier?: number, recover = true): Score {
   let correct = 0;
   let wrongPerson = 0;
   let error = 0;
@@ -120,7 +120,7 @@ function run(trials: Trial[], cut: number, outlier?: number): Score {
   const errors: Record<string, number> = {};
   for (const t of trials) {
     const urls = t.inputs.map((_, i) => `photo${i}`);
-    const d = decideProfile(urls, t.inputs, t.tier, { clusterThreshold: cut, outlierThreshold: outlier });
+    const d = decideProfile(urls, t.inputs, t.tier, { clusterThreshold: cut, outlierThreshold: outlier, recover });
     if (!d.ok) {
       error++;
       const kind = d.message.replace(/\d+/g, 'N').slice(0, 60);
@@ -133,7 +133,7 @@ function run(trials: Trial[], cut: number, outlier?: number): Score {
       recall += ids.length / t.subjectPhotos;
     } else wrongPerson++;
   }
-  return { cut, outlier: outlier === undefined ? 'admit (current)' : String(outlier), correct: correct / trials.length, wrongPerson: wrongPerson / trials.length, error: error / trials.length, errors, meanRecall: correct ? recall / correct : 0 };
+  return { cut, outlier: (outlier === undefined ? 'admit (current)' : String(outlier)) + (recover ? '' : ', no take-back'), correct: correct / trials.length, wrongPerson: wrongPerson / trials.length, error: error / trials.length, errors, meanRecall: correct ? recall / correct : 0 };
 }
 
 export async function main(): Promise<void> {
@@ -148,7 +148,11 @@ export async function main(): Promise<void> {
       const rand = rng((set === 'caltech' ? 101 : 202) + si);
       const trials = Array.from({ length: TRIALS }, () => makeTrial(photos, subjects, rand, sc));
       const cuts = [...new Set([0.9, 0.92, 0.93, 0.9435, 0.95, 0.96, CLUSTER_THRESHOLD])].sort();
-      const rows = [...cuts.map((c) => run(trials, c, 0.9)), ...cuts.map((c) => run(trials, c, 0.947)), ...cuts.map((c) => run(trials, c))];
+      const rows = [
+        ...cuts.map((c) => run(trials, c, 0.9)),
+        ...cuts.map((c) => run(trials, c, undefined, false)),
+        ...cuts.map((c) => run(trials, c)),
+      ];
       results[`${set} / ${sc.name}`] = rows;
       console.log(`\n### Dominant subject, ${set}, ${sc.name} (${TRIALS} sets of ${PHOTOS_PER_SET}; ${subjects.length} subjects)\n`);
       console.log('| cluster cut | outlier cut | correct | wrong person | ERROR | subject photos kept | errors |');

@@ -69,6 +69,8 @@ export interface DecideOptions {
   /** Leave-one-out cut for outliers instead of OUTLIER_THRESHOLD. */
   outlierThreshold?: number;
   limits?: QualityLimits;
+  /** Take back split-off faces that match the subject's centroid (default true). */
+  recover?: boolean;
 }
 
 /** Pure: from per-photo analyses to a profile model or an explained refusal. */
@@ -101,7 +103,8 @@ export function decideProfile(
   const tied = clusters.length > 1 && clusters[1].length === clusters[0].length && clusters[0].length >= min;
 
   // 3. Drop outliers (leave-one-out similarity to the rest), then take back faces of photos the
-  //    clustering left out that match the subject's centroid (one person split in two).
+  //    clustering left out that match the subject's centroid (one person split in two; rare at
+  //    the calibrated cut, a safety net if the cut is ever raised).
   const outliers = new Set<FaceRef>();
   if (!tied && subject.length >= 3) {
     for (let changed = true; changed && subject.length >= 3; ) {
@@ -126,7 +129,7 @@ export function decideProfile(
     const cut = TRAINING_ADMIT_THRESHOLD;
     const inSubject = new Set(subject.map((f) => f.photo));
     const recovered = new Map<number, { f: FaceRef; s: number }>();
-    for (const f of usable) {
+    for (const f of opts.recover === false ? [] : usable) {
       if (inSubject.has(f.photo) || outliers.has(f)) continue;
       const s = cosine(f.obs.embedding, c);
       if (s >= cut && s > (recovered.get(f.photo)?.s ?? -Infinity)) recovered.set(f.photo, { f, s });

@@ -138,6 +138,37 @@ export const migrations: Record<string, Migration> = {
       }
     },
   },
+
+  // Optional prepaid credits (decisions.md #29): a balance per account and the ledger that
+  // explains it. Money is integer micro-dollars.
+  '0002_credits': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .alterTable('accounts')
+        .addColumn('credit_micros', 'bigint', (c) => c.notNull().defaultTo(0).check(sql`credit_micros >= 0`))
+        .execute();
+      await db.schema
+        .createTable('credit_ledger')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('amount', 'bigint', (c) => c.notNull())
+        .addColumn('reservation_id', 'text')
+        .addColumn('reference', 'text')
+        .addColumn('note', 'text')
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      // One closing entry (settle or refund) per reservation: what makes settle/refund
+      // idempotent even when two processes race. NULLs (grant, reserve) do not collide.
+      await db.schema.createIndex('credit_ledger_closes').on('credit_ledger').column('reservation_id').unique().execute();
+      await db.schema.createIndex('credit_ledger_account').on('credit_ledger').columns(['account_id', 'created_at']).execute();
+      await db.schema.createIndex('credit_ledger_kind_created').on('credit_ledger').columns(['kind', 'created_at']).execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('credit_ledger').ifExists().execute();
+      await db.schema.alterTable('accounts').dropColumn('credit_micros').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

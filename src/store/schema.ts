@@ -1,12 +1,15 @@
 // Row shapes of the metadata database as Kysely sees them. Portable across SQLite and
 // Postgres: JSON is stored as text, times as integer unix milliseconds (bigint), no
 // engine-specific column types.
+import type { Generated } from 'kysely';
 
 export interface AccountsTable {
   id: string;
   name: string | null;
   webhook_url: string | null;
   created_at: number;
+  /** Prepaid credit balance in integer micro-dollars (migration 0002); never negative. */
+  credit_micros: Generated<number>;
 }
 
 export interface ApiKeysTable {
@@ -78,6 +81,20 @@ export interface DeliveriesTable {
   created_at: number;
 }
 
+/** Credit ledger (migration 0002); see CreditEntry in types.ts. */
+export interface CreditLedgerTable {
+  id: string;
+  account_id: string;
+  kind: string; // 'grant' | 'reserve' | 'settle' | 'refund'
+  /** Signed change to accounts.credit_micros, micro-dollars. */
+  amount: number;
+  /** settle/refund: the reserve entry closed; unique, so a reservation closes once. */
+  reservation_id: string | null;
+  reference: string | null;
+  note: string | null;
+  created_at: number;
+}
+
 /** The embedded queue's table (src/queue/embedded.ts); lives in the same database. */
 export interface QueueTasksTable {
   id: string;
@@ -107,4 +124,5 @@ export interface Database extends QueueDatabase {
   jobs: JobsTable;
   files: FilesTable;
   deliveries: DeliveriesTable;
+  credit_ledger: CreditLedgerTable;
 }

@@ -97,6 +97,80 @@ export interface DeliveryRecord {
   createdAt: number;
 }
 
+/** Kinds of credit ledger entries; `amountMicros` is always the change to the balance. */
+export type CreditEntryKind = 'grant' | 'reserve' | 'settle' | 'refund';
+
+/** One line of an account's credit ledger (money in integer micro-dollars). */
+export interface CreditEntry {
+  id: string;
+  accountId: string;
+  kind: CreditEntryKind;
+  /** Signed change to the balance: grant +, reserve −, settle + (the unspent part), refund +. */
+  amountMicros: number;
+  /** For settle/refund: the reservation (reserve entry id) they close. */
+  reservationId: string | null;
+  /** What the money is for: job id, request id or profile id (copied onto the closing entry). */
+  reference: string | null;
+  note: string | null;
+  createdAt: number;
+}
+
+/** A reserve entry and what became of it. */
+export interface CreditReservation {
+  id: string;
+  accountId: string;
+  /** Reserved (held) amount, positive. */
+  amountMicros: number;
+  reference: string | null;
+  state: 'open' | 'settled' | 'refunded';
+  /** What was finally charged; null while open. */
+  chargedMicros: number | null;
+  createdAt: number;
+  closedAt: number | null;
+}
+
+/** Outcome of closing a reservation. `replayed` = it had already been closed (nothing changed now). */
+export interface CreditSettlement {
+  reservationId: string;
+  accountId: string;
+  state: 'settled' | 'refunded';
+  chargedMicros: number;
+  refundedMicros: number;
+  replayed: boolean;
+}
+
+/**
+ * Prepaid credit (decisions.md #29). Balances live in accounts.credit_micros and change only
+ * in the same transaction as the ledger entry that explains them, so the ledger always sums
+ * to the balance. Amounts are non-negative safe integers of micro-dollars (RangeError otherwise).
+ */
+export interface CreditRepository {
+  /** Current balance in micro-dollars; 0 for an unknown account. */
+  balance(accountId: string): Promise<number>;
+  /**
+   * Atomically checks the balance covers `amountMicros` and holds it. Returns the reservation id.
+   * Throws InsufficientCredit (ApiError 402 INSUFFICIENT_CREDIT) when short, leaving the balance
+   * unchanged; throws Error for an unknown account.
+   */
+  reserve(accountId: string, amountMicros: number, reference: string): Promise<string>;
+  /**
+   * Charges `actualMicros` of the reservation and returns the rest to the balance. Never charges
+   * more than was reserved (a larger amount is capped). Idempotent: once a reservation is closed
+   * (settled or refunded) later settle/refund calls change nothing and return the first outcome
+   * with `replayed: true`. Throws Error for an unknown reservation id.
+   */
+  settle(reservationId: string, actualMicros: number): Promise<CreditSettlement>;
+  /** Returns the whole reservation to the balance; idempotent like settle. */
+  refund(reservationId: string): Promise<CreditSettlement>;
+  /** Adds credit (a top-up); returns the new balance. Throws Error for an unknown account. */
+  grant(accountId: string, amountMicros: number, note: string | null): Promise<number>;
+  /** The newest `limit` (1..1000) entries, newest first. */
+  ledger(accountId: string, limit: number): Promise<CreditEntry[]>;
+  reservation(reservationId: string): Promise<CreditReservation | undefined>;
+  /** Reservations still open that were made before `before` (e.g. held by a process that crashed), oldest first. */
+  openReservations(before: number, limit: number): Promise<CreditReservation[]>;
+}
+
 export interface Store {
   accounts: {
     create(name: string | null): Promise<Account>;
@@ -153,5 +227,6 @@ export interface Store {
     update(id: string, patch: Partial<Pick<DeliveryRecord, 'attempts' | 'nextAttemptAt' | 'status' | 'lastError'>>): Promise<void>;
     get(id: string): Promise<DeliveryRecord | undefined>;
   };
+  credits: CreditRepository;
   close(): Promise<void>;
 }
