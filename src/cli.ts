@@ -16,6 +16,7 @@ Usage:
   likeness keys ls                   list keys (never the keys themselves)
   likeness keys revoke <key-id|key>  revoke a key
   likeness profiles ls               list profiles of every account
+  likeness profiles disable <id>     mark a profile INACTIVE (it can no longer be used)
 Settings come from environment variables; see README.md.`;
 
 function flag(args: string[], name: string): string | null {
@@ -105,6 +106,17 @@ async function main(argv: string[]) {
             console.log(`${p.id}\t${p.status}\taccount ${p.accountId}\t${p.tag ?? '-'}\t${new Date(p.createdAt).toISOString()}`);
           }
         });
+        return;
+      }
+      if (sub === 'disable' && rest[0]) {
+        const ok = await withStore(async (e) => {
+          const p = await e.store.profiles.getById(rest[0]);
+          if (!p) return false;
+          await e.store.profiles.update(p.id, { status: 'INACTIVE', message: 'Disabled by the operator.' });
+          return true;
+        });
+        console.log(ok ? `Profile ${rest[0]} is now INACTIVE.` : `No profile ${rest[0]}.`);
+        process.exitCode = ok ? 0 : 1;
         return;
       }
       break;

@@ -303,9 +303,11 @@ function createCreditRepository(db: Kysely<Database>, stamp: () => number): Cred
       return r && reservationFromRow(r);
     },
 
-    async openReservations(before, limit) {
+    async openReservations(before, limit, accountId) {
       if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
-      const rows = await reservationQuery()
+      let q = reservationQuery();
+      if (accountId !== undefined) q = q.where('r.account_id', '=', accountId);
+      const rows = await q
         .where('c.id', 'is', null)
         .where('r.created_at', '<', before)
         .orderBy('r.created_at', 'asc')

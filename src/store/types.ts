@@ -167,8 +167,11 @@ export interface CreditRepository {
   /** The newest `limit` (1..1000) entries, newest first. */
   ledger(accountId: string, limit: number): Promise<CreditEntry[]>;
   reservation(reservationId: string): Promise<CreditReservation | undefined>;
-  /** Reservations still open that were made before `before` (e.g. held by a process that crashed), oldest first. */
-  openReservations(before: number, limit: number): Promise<CreditReservation[]>;
+  /**
+   * Reservations still open that were made before `before` (e.g. held by a process that
+   * crashed), oldest first; only `accountId`'s when given.
+   */
+  openReservations(before: number, limit: number, accountId?: string): Promise<CreditReservation[]>;
 }
 
 export interface Store {

@@ -4,6 +4,8 @@ import { after, before, test } from 'node:test';
 import { createIdentityEngine } from '../../src/identity/engine.js';
 import { QUALITY, REASONS, primaryFace, referenceQuality, screenFace, screenPhoto } from '../../src/identity/screen.js';
 import type { Box, IdentityEngine } from '../../src/identity/types.js';
+import { PAIR_THRESHOLD } from '../../src/identity/thresholds.js';
+import { cosine } from '../../src/identity/vectors.js';
 import { face } from './synthetic.js';
 
 const emb = [1, 0, 0];
@@ -44,9 +46,11 @@ test('limits are inclusive: a face exactly at each limit passes', () => {
 });
 
 test('several defects give several reasons; unknown anti-spoof and visibility are not held against a face', () => {
-  const r = screenFace(face(emb, { sharpness: 0.5, brightness: 20, box: [0, 0, 30, 30] }));
+  const r = screenFace(face(emb, { sharpness: 0.5, brightness: 20, pose: { yaw: 70, pitch: 0, roll: 0 } }));
   assert.equal(r.accepted, false);
-  assert.deepEqual(new Set(r.reasons), new Set([REASONS.blurry, REASONS.tooDark, REASONS.tooSmall]));
+  assert.deepEqual(new Set(r.reasons), new Set([REASONS.blurry, REASONS.tooDark, REASONS.pose]));
+  // A small face always measures soft: only its size is reported.
+  assert.deepEqual(screenFace(face(emb, { sharpness: 3, box: [0, 0, 30, 30] })).reasons, [REASONS.tooSmall]);
   assert.equal(screenFace(face(emb, { real: null, visibility: null })).accepted, true);
 });
 
@@ -126,4 +130,12 @@ test('a sharp but dark face is "too dark", not blurry; a dark blurred face is bo
   assert.deepEqual(screenFace(face(emb, { brightness: 26, sharpness: 1 })).reasons, [REASONS.tooDark, REASONS.blurry]);
   // Bright faces are judged on the raw value.
   assert.deepEqual(screenFace(face(emb, { brightness: 200, sharpness: QUALITY.minSharpness - 1 })).reasons, [REASONS.blurry]);
+});
+
+test('real photos: JPEG quality 5 is accepted, and harmlessly so (its face still matches the original)', async () => {
+  const q5 = await engine.analyze(photo('caltech_p06_0100_jpeg_q5.jpg'));
+  const ref = await engine.analyze(photo('caltech_p06_0100.jpg'));
+  const r = screenPhoto(q5);
+  assert.deepEqual(r.reasons, []);
+  assert.ok(cosine(q5.faces[r.face].embedding, ref.faces[screenPhoto(ref).face].embedding) >= PAIR_THRESHOLD);
 });
