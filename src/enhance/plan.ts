@@ -55,7 +55,7 @@ function planRestoreTone(stats: ImageStats, s: number): TonePlan {
   // White balance: portraits are naturally a little warm (skin), so only the part of the cast
   // beyond a dead zone around +0.12 is corrected, and only partly.
   const neutral = 0.12;
-  const dead = 0.22;
+  const dead = 0.35;
   const excess = cast.warmth - neutral;
   const warmShift = Math.abs(excess) > dead ? -(excess - Math.sign(excess) * dead) * 0.7 * k : 0;
   const tintShift = Math.abs(cast.tint) > 0.08 ? -(cast.tint - Math.sign(cast.tint) * 0.08) * 0.7 * k : 0;
@@ -69,7 +69,8 @@ function planRestoreTone(stats: ImageStats, s: number): TonePlan {
     white = full * k + 255 * (1 - k);
   }
   let black = 0;
-  if (exposure.low > 30) black = clamp((exposure.low - 10) * 0.8 * k, 0, white - 16);
+  // Only a flat (hazy) photo: a high-key portrait without deep shadows is left as it is.
+  if (exposure.low > 40 && exposure.high - exposure.low < 180) black = clamp((exposure.low - 10) * 0.8 * k, 0, white - 16);
 
   // Gamma: move a far-off median part of the way toward ~0.42 after levels.
   const m = clamp((exposure.median - black) / (white - black), 0.01, 0.99);

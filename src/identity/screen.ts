@@ -7,6 +7,7 @@ import type { FaceObservation, ImageAnalysis } from './types.js';
 export const REASONS = {
   fetch: 'could not be fetched',
   decode: 'could not be decoded',
+  tooLarge: 'image too large',
   noFace: 'no face',
   tooSmall: 'face too small',
   tooDark: 'too dark',

@@ -51,7 +51,18 @@ export const MAX_REFERENCE_PHOTOS = 5;
 export const OUTLIER_THRESHOLD = TRAINING_ADMIT_THRESHOLD;
 
 /** What the engine said about each photo, or why there is nothing to say. */
-export type PhotoInput = ImageAnalysis | { failed: 'fetch' | 'decode'; detail?: string };
+export type PhotoInput = ImageAnalysis | { failed: FailureKind; detail?: string };
+export type FailureKind = 'fetch' | 'decode' | 'tooLarge';
+
+/**
+ * Which step failed, from the caller's error text (an ApiError code such as IMAGE_UNREADABLE
+ * or its detail both work). Anything not about the image's content is a fetch problem.
+ */
+export function failureKind(error: string): FailureKind {
+  if (/IMAGE_TOO_LARGE|too large|larger than/i.test(error)) return 'tooLarge';
+  if (/IMAGE_UNREADABLE|decod|unreadable|format|unsupported|corrupt|malformed|empty|not an image/i.test(error)) return 'decode';
+  return 'fetch';
+}
 
 export type Decision =
   | { ok: true; model: ProfileModel; reports: PhotoReport[] }
@@ -144,7 +155,7 @@ export function decideProfile(
   const byPhoto = new Map(subject.map((f) => [f.photo, f]));
   const reports: PhotoReport[] = inputs.map((input, photo) => {
     const url = urls[photo];
-    if ('failed' in input) return { url, accepted: false, reasons: [input.failed === 'fetch' ? REASONS.fetch : REASONS.decode] };
+    if ('failed' in input) return { url, accepted: false, reasons: [REASONS[input.failed]] };
     if (input.faces.length === 0) return { url, accepted: false, reasons: [REASONS.noFace] };
     if (tied) {
       return tiedPhotos.has(photo)
@@ -264,9 +275,7 @@ export async function trainProfile(
     for (let i = next++; i < photos.length; i = next++) {
       const p = photos[i];
       if (p.error !== undefined || !p.image) {
-        // The caller's error text says which step failed; anything not about decoding is a fetch.
-        const decode = /decod|unreadable|format|unsupported|corrupt/i.test(p.error ?? '');
-        inputs[i] = { failed: decode ? 'decode' : 'fetch', detail: p.error };
+        inputs[i] = { failed: failureKind(p.error ?? ''), detail: p.error };
       } else {
         try {
           inputs[i] = await engine.analyze(p.image);

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { createIdentityEngine } from '../../src/identity/engine.js';
 import { REASONS } from '../../src/identity/screen.js';
 import { centroidThreshold } from '../../src/identity/thresholds.js';
-import { MAX_REFERENCE_PHOTOS, MIN_ACCEPTED, decideProfile, trainProfile, type PhotoInput, type TrainingPhoto } from '../../src/identity/train.js';
+import { MAX_REFERENCE_PHOTOS, MIN_ACCEPTED, decideProfile, failureKind, trainProfile, type PhotoInput, type TrainingPhoto } from '../../src/identity/train.js';
 import type { Box, FaceObservation, IdentityEngine } from '../../src/identity/types.js';
 import { cosine } from '../../src/identity/vectors.js';
 import { World, face } from './synthetic.js';
@@ -149,6 +149,14 @@ test('two people appearing equally often: ERROR, no profile of either', () => {
   assert.equal(d.ok, false);
   if (!d.ok) assert.match(d.message, /No single person appears most often/);
   assert.ok(d.reports.every((r) => !r.accepted && r.reasons[0] === REASONS.ambiguous));
+});
+
+test('the caller\'s error text tells fetch, decode and size failures apart', () => {
+  assert.equal(failureKind('image_urls[2]: HTTP 404 from host'), 'fetch');
+  assert.equal(failureKind('timed out after 20 s'), 'fetch');
+  assert.equal(failureKind('image_urls[1]: image could not be decoded: unsupported image format'), 'decode');
+  assert.equal(failureKind('IMAGE_UNREADABLE'), 'decode');
+  assert.equal(failureKind('image_urls[0]: the image is larger than the 25 MB limit'), 'tooLarge');
 });
 
 test('urls and inputs must line up', () => {
