@@ -36,6 +36,11 @@ export const VARIANTS: Record<string, EmbedOptions> = {
   'flip+roll s1.3': { flip: true, align: { rotate: true, scale: 1.3 } },
   'flip+roll s1.0+1.2': { flip: true, align: { rotate: true, scale: 1 }, extraScales: [1.2] },
   'flip+roll s1.1 contrast': { flip: true, align: { rotate: true, scale: 1.1 }, normalize: true },
+  'flip+roll s1.1 mesh': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'mesh' },
+  'flip+roll s1.1 mesh+68': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'both' },
+  'flip+roll s1.0 mesh+68': { flip: true, align: { rotate: true, scale: 1 }, refPoints: 'both' },
+  'flip+roll s1.05': { flip: true, align: { rotate: true, scale: 1.05 } },
+  'flip+roll s1.15': { flip: true, align: { rotate: true, scale: 1.15 } },
 };
 // BENCH_VARIANTS="name1;name2" restricts a run to some variants (quicker experiments).
 if (process.env.BENCH_VARIANTS) {
@@ -44,7 +49,7 @@ if (process.env.BENCH_VARIANTS) {
   for (const k of Object.keys(VARIANTS)) if (!keep.has(k)) delete VARIANTS[k];
 }
 const DEFAULT_VARIANT =
-  Object.keys(VARIANTS).find((k) => JSON.stringify(VARIANTS[k]) === JSON.stringify(DEFAULT_EMBED_OPTIONS)) ?? Object.keys(VARIANTS)[0];
+  Object.keys(VARIANTS).find((k) => JSON.stringify(VARIANTS[k]) === JSON.stringify(DEFAULT_EMBED_OPTIONS)) ?? null;
 
 export interface CachedImage {
   file: string;
@@ -99,7 +104,7 @@ async function embedSet(pool: WorkerPool, set: SetName): Promise<CachedImage[]> 
         height: r.height,
         faces: r.faces.length,
         box: main?.box ?? null,
-        embedding: main ? main.variants[names.indexOf(DEFAULT_VARIANT)] : null,
+        embedding: main ? main.variants[DEFAULT_VARIANT ? names.indexOf(DEFAULT_VARIANT) : 0] : null,
         embeddings: main ? Object.fromEntries(names.map((n, i) => [n, main.variants[i]])) : {},
       };
     }),

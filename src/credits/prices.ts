@@ -95,8 +95,12 @@ function checked(micros: number): number {
   return micros;
 }
 
-export const unitPrice = (kind: StudioKind, withIdentity: boolean, prices: Prices = DEFAULT_PRICES): number =>
-  prices[(withIdentity ? `${kind}.identity` : kind) as PriceKey];
+/** Price of one output image of `kind`, with or without identity. */
+export function unitPrice(kind: StudioKind, withIdentity: boolean, prices: Prices = DEFAULT_PRICES): number {
+  const p = prices[(withIdentity ? `${kind}.identity` : kind) as PriceKey];
+  if (p === undefined) throw new RangeError(`unknown studio operation: ${String(kind)}`);
+  return p;
+}
 
 /**
  * The most a studio request can cost, reserved before work: every output at the identity

@@ -136,5 +136,5 @@ export function planSuperRes(w: number, h: number, outW: number, outH: number, m
   const scale: SrScale = f >= 3 ? 4 : 2;
   const budget = scale === 4 ? maxPixels / 1.15 : maxPixels;
   const d = Math.min(1, Math.sqrt(budget / (w * h)));
-  return { scale, srWidth: Math.max(1, Math.round(w * d)), srHeight: Math.max(1, Math.round(h * d)) };
+  return { scale, srWidth: Math.max(1, Math.floor(w * d)), srHeight: Math.max(1, Math.floor(h * d)) };
 }

@@ -55,7 +55,7 @@ const mean = (pts: Point2[]): Point2 => {
 };
 
 /** The reference points face-api aligns on: centres of the left eye, right eye and mouth. */
-export function alignmentRefPoints(landmarks68: Point2[]): { leftEye: Point2; rightEye: Point2; mouth: Point2 } {
+export function alignmentRefPoints(landmarks68: Point2[]): RefPoints {
   if (landmarks68.length !== 68) throw new RangeError(`expected 68 landmarks, got ${landmarks68.length}`);
   return {
     leftEye: mean(landmarks68.slice(36, 42)),
@@ -78,7 +78,42 @@ export interface AlignOptions {
  * 0.5 / 0.43 on the mean of the three reference points).
  */
 export function alignmentTransform(landmarks68: Point2[], outSize: number, opts: AlignOptions): number[] {
-  const { leftEye, rightEye, mouth } = alignmentRefPoints(landmarks68);
+  return alignmentTransformFromRefs(alignmentRefPoints(landmarks68), outSize, opts);
+}
+
+export interface RefPoints {
+  /** Centre of the eye on the image's left (the subject's right eye). */
+  leftEye: Point2;
+  rightEye: Point2;
+  mouth: Point2;
+}
+
+// MediaPipe face-mesh (468 points) contours: eye on the image's left, on the right, and lips.
+const MESH_EYE_IMAGE_LEFT = [33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246];
+const MESH_EYE_IMAGE_RIGHT = [263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466];
+const MESH_LIPS = [
+  61, 146, 91, 181, 84, 17, 314, 405, 321, 375, 291, 409, 270, 269, 267, 0, 37, 39, 40, 185, 78, 95, 88, 178, 87, 14, 317,
+  402, 318, 324, 308, 415, 310, 311, 312, 13, 82, 81, 80, 191,
+];
+
+/** The same reference points from Human's 468-point mesh. */
+export function meshRefPoints(mesh: ArrayLike<ArrayLike<number>>): RefPoints {
+  if (mesh.length < 468) throw new RangeError(`expected a 468-point mesh, got ${mesh.length}`);
+  const pick = (idx: number[]) => mean(idx.map((i) => [mesh[i][0], mesh[i][1]] as Point2));
+  return { leftEye: pick(MESH_EYE_IMAGE_LEFT), rightEye: pick(MESH_EYE_IMAGE_RIGHT), mouth: pick(MESH_LIPS) };
+}
+
+/** Point-wise mean of several estimates of the reference points. */
+export function averageRefPoints(list: RefPoints[]): RefPoints {
+  return {
+    leftEye: mean(list.map((r) => r.leftEye)),
+    rightEye: mean(list.map((r) => r.rightEye)),
+    mouth: mean(list.map((r) => r.mouth)),
+  };
+}
+
+export function alignmentTransformFromRefs(refs: RefPoints, outSize: number, opts: AlignOptions): number[] {
+  const { leftEye, rightEye, mouth } = refs;
   const dist = (p: Point2) => Math.hypot(mouth[0] - p[0], mouth[1] - p[1]);
   const side = ((dist(leftEye) + dist(rightEye)) / 2 / 0.45) * opts.scale;
   const c = mean([leftEye, rightEye, mouth]);

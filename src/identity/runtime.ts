@@ -7,14 +7,18 @@ import { ApiError } from '../errors.js';
 import type { Box, FaceObservation, ImageAnalysis } from './types.js';
 import { loadModels, type Models } from './models.js';
 import {
-  alignmentTransform,
+  alignmentRefPoints,
+  alignmentTransformFromRefs,
+  averageRefPoints,
   boundingBox,
+  meshRefPoints,
   clipBox,
   l2normalize,
   landmarkNetBox,
   scaleBox,
   type AlignOptions,
   type Point2,
+  type RefPoints,
 } from './alignment.js';
 import { QUALITY_CROP_SIZE, cropMetrics } from './quality-metrics.js';
 
@@ -33,6 +37,8 @@ export interface EmbedOptions {
   align: AlignOptions;
   /** More crop scales whose embeddings are averaged in (multi-scale test-time augmentation). */
   extraScales?: number[];
+  /** Which points align the crop: face-api's 68 landmarks (default), Human's mesh, or their mean. */
+  refPoints?: 'landmarks68' | 'mesh' | 'both';
   /** Stretch each aligned crop's contrast to a fixed mean/spread (helps dark, flat faces). */
   normalize?: boolean;
 }
@@ -145,7 +151,14 @@ async function analyzeDecoded(models: Models, img: DecodedImage, variants: Embed
       if (!lmBox) continue;
       const landmarks = await detectLandmarks68(models, image3d, lmBox);
       const embeddings: number[][] = [];
-      for (const v of variants) embeddings.push((await embedFace(models, imageF, landmarks, v)).map((x) => round(x, 6)));
+      const refs = {
+        landmarks68: alignmentRefPoints(landmarks),
+        mesh: meshRefPoints((face.mesh as unknown as number[][]).map((p) => [up(p[0]), up(p[1])])),
+      };
+      for (const v of variants) {
+        const r = v.refPoints === 'mesh' ? refs.mesh : v.refPoints === 'both' ? averageRefPoints([refs.landmarks68, refs.mesh]) : refs.landmarks68;
+        embeddings.push((await embedFace(models, imageF, r, v)).map((x) => round(x, 6)));
+      }
       const faceBox = clipBox(boundingBox(face.mesh as unknown as number[][]).map(up) as Box, W, H) ?? lmBox;
       const metrics = await measureCrop(models, imageF, faceBox, W, H);
       const angle = face.rotation?.angle;
@@ -193,7 +206,7 @@ async function detectLandmarks68(models: Models, image3d: unknown, box: Box): Pr
 async function embedFace(
   models: Models,
   imageF: import('@tensorflow/tfjs').Tensor4D,
-  landmarks: Point2[],
+  refs: RefPoints,
   opts: EmbedOptions,
 ): Promise<number[]> {
   const { tf, faceapi } = models;
@@ -201,7 +214,7 @@ async function embedFace(
   const batch = tf.tidy(() => {
     const crops: import('@tensorflow/tfjs').Tensor3D[] = [];
     for (const scale of scales) {
-      const params = alignmentTransform(landmarks, DESCRIPTOR_INPUT, { ...opts.align, scale });
+      const params = alignmentTransformFromRefs(refs, DESCRIPTOR_INPUT, { ...opts.align, scale });
       const aligned = tf.image.transform(
         imageF,
         tf.tensor2d([params], [1, 8]),

@@ -112,6 +112,7 @@ test('studioCost reserves every output at the identity price when there are cand
   assert.equal(studioCost({ kind: 'generate', outputs: 3, withIdentity: true }, custom), 999_999);
   assert.throws(() => studioCost({ kind: 'edit', outputs: 1.5, withIdentity: false }), RangeError);
   assert.throws(() => studioCost({ kind: 'edit', outputs: -1, withIdentity: false }), RangeError);
+  assert.throws(() => studioCost({ kind: 'upscale' as never, outputs: 1, withIdentity: false }), /unknown studio operation/);
 });
 
 test('trainingCost is the tier price', () => {
