@@ -7,6 +7,8 @@ import { openEmbedded } from './store/embedded.js';
 import { newKey } from './store/ids.js';
 import { VERSION } from './version.js';
 import { mkdir } from 'node:fs/promises';
+import { creditsCommand, CREDITS_USAGE } from './credits/cli.js';
+import { creditsEnabledFromEnv } from './credits/prices.js';
 
 const USAGE = `likeness ${VERSION}: a self-hosted Phota-compatible API
 
@@ -17,6 +19,7 @@ Usage:
   likeness keys revoke <key-id|key>  revoke a key
   likeness profiles ls               list profiles of every account
   likeness profiles disable <id>     mark a profile INACTIVE (it can no longer be used)
+${CREDITS_USAGE.split('\n').slice(1).map((l) => '  ' + l.trim()).join('\n')}
 Settings come from environment variables; see README.md.`;
 
 function flag(args: string[], name: string): string | null {
@@ -120,6 +123,16 @@ async function main(argv: string[]) {
         return;
       }
       break;
+    case 'credits': {
+      const enabled = creditsEnabledFromEnv(process.env);
+      try {
+        console.log(await withStore((e) => creditsCommand(e.store, [sub, ...rest].filter((a) => a !== undefined), { enabled })));
+      } catch (e) {
+        console.error((e as Error).message);
+        process.exitCode = 2;
+      }
+      return;
+    }
     case '--version':
     case 'version':
       console.log(VERSION);

@@ -75,7 +75,7 @@ export const SETTINGS: Array<[string, string, string]> = [
   ['PORT', '8080', 'HTTP port'],
   ['HOST', '0.0.0.0', 'Address to listen on'],
   ['LIKENESS_DATA_DIR', './data', 'SQLite database, blobs and secrets'],
-  ['LIKENESS_PUBLIC_URL', 'http://localhost:PORT', 'Base URL put in poll_url and download_urls'],
+  ['LIKENESS_PUBLIC_URL', "the request's host", 'Base URL put in poll_url and download_urls'],
   ['LIKENESS_URL_SIGNING_SECRET', 'generated into the data dir', 'HMAC key of signed file URLs'],
   ['LIKENESS_ALLOW_PRIVATE_URLS', '0', 'Allow image URLs on private/loopback addresses (local setups, tests)'],
   ['LIKENESS_ALLOW_HTTP_CALLBACKS', '0', 'Allow plain-http callback and webhook URLs'],
@@ -90,6 +90,8 @@ export const SETTINGS: Array<[string, string, string]> = [
   ['LIKENESS_RATE_LIMIT_PER_MINUTE', '0', 'Requests per key per minute (0 = off); over it: 429'],
   ['LIKENESS_ENHANCE_BASE_MODEL', '(local)', 'Run /enhance through this base model instead of locally'],
   ['LIKENESS_CALLBACK_RETRY_DELAYS_S', '0,30,120,480,1200,1800', 'Delay before each callback attempt, seconds (its length = attempts)'],
+  ['LIKENESS_CREDITS', '0', 'Prepaid credits: requests that would charge need a balance (402 otherwise)'],
+  ['LIKENESS_PRICES', 'contract prices', 'JSON of prices in dollars, e.g. {"enhance": 0.12, "profile.standard": 2.9}'],
   ['LIKENESS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
 ];
 

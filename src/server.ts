@@ -18,6 +18,8 @@ import { createEventService } from './jobs/events.js';
 import { buildApp } from './http/app.js';
 import { VERSION } from './version.js';
 import { stopHeicWorker } from './imaging/heic-pool.js';
+import { createCreditService } from './credits/service.js';
+import { creditsConfigFromEnv } from './credits/prices.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -65,15 +67,18 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
   });
   const events = createEventService(store, delivery);
   let providers;
+  let creditsConfig;
   try {
     providers = createProviderRegistry(providerConfigFromEnv(config.env));
+    creditsConfig = creditsConfigFromEnv(config.env);
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
-  const profiles = createProfileService({ store, blobs, queue, maxQueueDepth: config.maxQueueDepth });
+  const credits = createCreditService({ store, ...creditsConfig });
+  const profiles = createProfileService({ store, blobs, queue, credits, maxQueueDepth: config.maxQueueDepth });
   const studio = createStudioService({ config, blobs, profiles, providers, identity, pool: async () => (await identity()).pool });
   const secret = await urlSecret(config);
-  const jobs = createJobService({ config, store, blobs, queue, studio, events, urlSecret: secret, log });
+  const jobs = createJobService({ config, store, blobs, queue, studio, events, credits, urlSecret: secret, log });
 
   const ctx: AppContext = {
     config,
@@ -92,7 +97,7 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
   };
 
   registerTrainingPipeline(
-    { store, blobs, queue, identity, events, allowPrivateUrls: config.allowPrivateUrls, log },
+    { store, blobs, queue, identity, events, credits, allowPrivateUrls: config.allowPrivateUrls, log },
     { concurrency: config.trainingConcurrency },
   );
   jobs.registerWorker();

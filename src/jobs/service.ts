@@ -14,6 +14,8 @@ import { requestFingerprint, resolveIdempotentSubmit, IDEMPOTENCY_WINDOW_MS } fr
 import { signFileUrl } from '../blobs/signed-url.js';
 import type { EventService } from './events.js';
 import { Semaphore } from './semaphore.js';
+import type { CreditService, Reservation } from '../credits/service.js';
+import { identityOutputs } from '../credits/prices.js';
 
 export const STUDIO_QUEUE = 'studio';
 
@@ -29,6 +31,8 @@ interface JobEnvelope {
   candidateIds: string[];
   baseModel: string | null;
   baseUrl: string;
+  /** Credit held for this job (null when credits are off). */
+  reservation?: Reservation | null;
 }
 
 export interface StudioResponseBody {
@@ -68,11 +72,20 @@ export function createJobService(deps: {
   queue: Queue;
   studio: StudioService;
   events: EventService;
+  credits: CreditService;
   urlSecret: string;
   log: (msg: string, extra?: object) => void;
 }): JobService {
   const { config, store, blobs, queue, studio } = deps;
   const syncSlots = new Semaphore(config.studioConcurrency, config.maxQueueDepth);
+  const { credits } = deps;
+
+  const numOutputs = (p: PreparedRequest) => (p.body as { num_output_images?: number }).num_output_images ?? 1;
+  const reserve = (accountId: string, p: PreparedRequest, reference: string) =>
+    credits.reserveStudio(accountId, p.kind, numOutputs(p), p.candidateIds.length > 0, reference);
+  /** Outputs in which a profile was recognised pay the identity price. */
+  const settle = (r: Reservation | null | undefined, outcome: StudioOutcome) =>
+    credits.settleStudio(r ?? null, identityOutputs(outcome.outputs.length, outcome.knownSubjects.matches.map((m) => m.image_index)));
 
   async function saveFiles(accountId: string, outcome: StudioOutcome, keepMs: number): Promise<string[]> {
     const now = Date.now();
@@ -129,10 +142,12 @@ export function createJobService(deps: {
       const outcome = await runWithTimeout(config.asyncTimeoutMs, (s) => studio.execute(job.accountId, prepared, s), signal);
       const files = await saveFiles(job.accountId, outcome, config.jobRetentionMs);
       const result: StoredResult = { files, known_subjects: outcome.knownSubjects };
+      await settle(env.reservation, outcome);
       await store.jobs.update(job.id, { status: 'SUCCEEDED', result });
     } catch (e) {
       if (!(e instanceof ApiError)) throw e; // unexpected: the queue retries, then onExhausted
       if (signal.aborted && e.code === 'TIMEOUT' && signal.reason !== e) throw e; // shutting down: run again later
+      await credits.refund(env.reservation ?? null);
       await store.jobs.update(job.id, { status: 'FAILED', error: { detail: e.detail, code: e.code } });
     }
     await notify(job.id, env.baseUrl);
@@ -147,7 +162,16 @@ export function createJobService(deps: {
     async runSync(accountId, prepared, baseUrl) {
       const release = await syncSlots.acquire();
       try {
-        const outcome = await runWithTimeout(config.syncTimeoutMs, (s) => studio.execute(accountId, prepared, s));
+        // Reserved before the work; refunded on any failure, timeout (504) or moderation.
+        const reservation = await reserve(accountId, prepared, `sync:${randomBytes(8).toString('hex')}`);
+        let outcome: StudioOutcome;
+        try {
+          outcome = await runWithTimeout(config.syncTimeoutMs, (s) => studio.execute(accountId, prepared, s));
+        } catch (e) {
+          await credits.refund(reservation);
+          throw e;
+        }
+        await settle(reservation, outcome);
         const mode = (prepared.body as { response_mode?: string }).response_mode ?? 'bytes';
         if (mode === 'urls') {
           const files = await saveFiles(accountId, outcome, config.jobRetentionMs);
@@ -173,11 +197,13 @@ export function createJobService(deps: {
         throw new ApiError(503, 'OVERLOADED', 'The job queue is full; retry later.', { 'Retry-After': '30' });
       }
       const now = Date.now();
-      const envelope: JobEnvelope = { kind: prepared.kind, body: prepared.body, candidateIds: prepared.candidateIds, baseModel: prepared.baseModel, baseUrl };
+      const id = newJobId();
+      const reservation = await reserve(accountId, prepared, id);
+      const envelope: JobEnvelope = { kind: prepared.kind, body: prepared.body, candidateIds: prepared.candidateIds, baseModel: prepared.baseModel, baseUrl, reservation };
       let job: JobRecord;
       try {
         job = await store.jobs.create({
-          id: newJobId(),
+          id,
           accountId,
           kind: prepared.kind,
           status: 'QUEUED',
@@ -190,6 +216,7 @@ export function createJobService(deps: {
           expiresAt: now + config.jobRetentionMs,
         });
       } catch (e) {
+        await credits.refund(reservation);
         // Two submits with one client_request_id raced: the loser answers like a retry.
         if (crid) {
           const existing = await store.jobs.findByClientRequestId(accountId, crid, now - IDEMPOTENCY_WINDOW_MS);
@@ -219,6 +246,7 @@ export function createJobService(deps: {
             deps.log('job failed', { jobId: task.payload.jobId, error: String(error) });
             const job = await store.jobs.getById(task.payload.jobId);
             if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
+            await credits.refund((job.request as JobEnvelope).reservation ?? null);
             await store.jobs.update(job.id, { status: 'FAILED', error: { detail: 'Internal error while running the job.', code: 'INTERNAL_ERROR' } });
             await notify(job.id, (job.request as JobEnvelope).baseUrl);
           },

@@ -10,6 +10,13 @@ import { loadImageInput } from '../imaging/input.js';
 import { trainProfile } from '../identity/train.js';
 import { ApiError } from '../errors.js';
 import type { EventService } from '../jobs/events.js';
+import type { CreditService, Reservation } from '../credits/service.js';
+
+export interface TrainingTask {
+  profileId: string;
+  /** Credit held for this training (null when credits are off). */
+  reservation: Reservation | null;
+}
 
 export const FETCH_QUEUE = 'profile.fetch';
 export const TRAIN_QUEUE = 'profile.train';
@@ -28,6 +35,7 @@ export interface PipelineDeps {
   queue: Queue;
   identity: () => Promise<IdentityEngine>;
   events: EventService;
+  credits: CreditService;
   allowPrivateUrls: boolean;
   log: (msg: string, extra?: object) => void;
 }
@@ -46,7 +54,10 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T, i: number) =
 export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency: number }): void {
   const { store, blobs, queue } = deps;
 
-  async function finish(p: ProfileRecord, patch: Parameters<Store['profiles']['update']>[1]) {
+  async function finish(p: ProfileRecord, patch: Parameters<Store['profiles']['update']>[1], task: TrainingTask) {
+    // Credit first: both calls are idempotent, so a crash in between repeats them harmlessly.
+    if (patch.status === 'READY') await deps.credits.settle(task.reservation, task.reservation?.amountMicros ?? 0);
+    if (patch.status === 'ERROR') await deps.credits.refund(task.reservation);
     await store.profiles.update(p.id, patch);
     if (patch.status === 'READY' || patch.status === 'ERROR') {
       await deps.events.profileEvent(p.accountId, {
@@ -58,9 +69,10 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
     }
   }
 
-  async function fetchStep(task: QueueTask<{ profileId: string }>) {
+  async function fetchStep(task: QueueTask<TrainingTask>) {
     const p = await store.profiles.getById(task.payload.profileId);
-    if (!p || p.status !== 'VALIDATING') return; // deleted, or already past this step
+    if (!p) return void (await deps.credits.refund(task.payload.reservation)); // deleted before training
+    if (p.status !== 'VALIDATING') return; // already past this step
     const errors: Record<number, string> = {};
     let done = 0;
     await mapLimit(p.imageUrls, 4, async (url, i) => {
@@ -73,15 +85,16 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
       done++;
       await store.profiles.update(p.id, { progress: Math.round((done / p.imageUrls.length) * 30) / 100 });
     });
-    if (!(await store.profiles.getById(p.id))) return; // deleted meanwhile
+    if (!(await store.profiles.getById(p.id))) return void (await deps.credits.refund(task.payload.reservation)); // deleted meanwhile
     await blobs.put(fetchErrorsPath(p.id), Buffer.from(JSON.stringify(errors)));
     await store.profiles.update(p.id, { status: 'QUEUING', progress: 0.3 });
-    await queue.enqueue(TRAIN_QUEUE, { profileId: p.id }, { id: `train:${p.id}` });
+    await queue.enqueue(TRAIN_QUEUE, task.payload, { id: `train:${p.id}` });
   }
 
-  async function trainStep(task: QueueTask<{ profileId: string }>) {
+  async function trainStep(task: QueueTask<TrainingTask>) {
     const p = await store.profiles.getById(task.payload.profileId);
-    if (!p || (p.status !== 'QUEUING' && p.status !== 'IN_PROGRESS')) return;
+    if (!p) return void (await deps.credits.refund(task.payload.reservation));
+    if (p.status !== 'QUEUING' && p.status !== 'IN_PROGRESS') return;
     await store.profiles.update(p.id, { status: 'IN_PROGRESS', progress: 0.3 });
     const errRaw = await blobs.get(fetchErrorsPath(p.id));
     const errors: Record<string, string> = errRaw ? JSON.parse(errRaw.toString('utf8')) : {};
@@ -98,9 +111,9 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
       lastWrite = now;
       void store.profiles.update(p.id, { progress: Math.round((0.3 + 0.65 * f) * 100) / 100 }).catch(() => {});
     });
-    if (!(await store.profiles.getById(p.id))) return; // deleted while training
+    if (!(await store.profiles.getById(p.id))) return void (await deps.credits.refund(task.payload.reservation)); // deleted while training
     if (!outcome.ok) {
-      await finish(p, { status: 'ERROR', message: outcome.message, images: outcome.reports, progress: 1 });
+      await finish(p, { status: 'ERROR', message: outcome.message, images: outcome.reports, progress: 1 }, task.payload);
       return;
     }
     const model: ProfileModel = outcome.model;
@@ -109,19 +122,21 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
     const keep = new Set(model.referencePhotos);
     for (let i = 0; i < p.imageUrls.length; i++) if (!keep.has(i)) await blobs.delete(photoPath(p.id, i));
     await blobs.delete(fetchErrorsPath(p.id));
-    await finish(p, { status: 'READY', message: null, images: outcome.reports, model, progress: 1 });
+    await finish(p, { status: 'READY', message: null, images: outcome.reports, model, progress: 1 }, task.payload);
   }
 
-  const onExhausted = async (task: QueueTask<{ profileId: string }>, error: unknown) => {
+  const onExhausted = async (task: QueueTask<TrainingTask>, error: unknown) => {
     deps.log('training failed', { profileId: task.payload.profileId, error: String(error) });
     const p = await store.profiles.getById(task.payload.profileId);
     if (p && p.status !== 'READY' && p.status !== 'ERROR') {
-      await finish(p, { status: 'ERROR', message: 'Training failed because of an internal error; create the profile again.', progress: 1 });
+      await finish(p, { status: 'ERROR', message: 'Training failed because of an internal error; create the profile again.', progress: 1 }, task.payload);
+    } else {
+      await deps.credits.refund(task.payload.reservation);
     }
   };
 
-  queue.process<{ profileId: string }>(FETCH_QUEUE, { concurrency: 2, onExhausted }, (t) => fetchStep(t));
-  queue.process<{ profileId: string }>(TRAIN_QUEUE, { concurrency: opts.concurrency, onExhausted }, (t) => trainStep(t));
+  queue.process<TrainingTask>(FETCH_QUEUE, { concurrency: 2, onExhausted }, (t) => fetchStep(t));
+  queue.process<TrainingTask>(TRAIN_QUEUE, { concurrency: opts.concurrency, onExhausted }, (t) => trainStep(t));
 }
 
 /** Reference photos of a READY profile, best first (for providers). */

@@ -6,7 +6,8 @@ import type { ProfileRecord, Store } from '../store/types.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { Queue } from '../queue/types.js';
 import { newProfileId } from '../store/ids.js';
-import { TIER_LIMITS, FETCH_QUEUE, profilePrefix, picturePath } from './pipeline.js';
+import { TIER_LIMITS, FETCH_QUEUE, profilePrefix, picturePath, type TrainingTask } from './pipeline.js';
+import type { CreditService } from '../credits/service.js';
 
 export interface ProfileStatusView {
   profile_id: string;
@@ -26,7 +27,7 @@ export interface ProfileService {
   requireReady(accountId: string, ids: string[]): Promise<ProfileRecord[]>;
 }
 
-export function createProfileService(deps: { store: Store; blobs: BlobStore; queue: Queue; maxQueueDepth: number }): ProfileService {
+export function createProfileService(deps: { store: Store; blobs: BlobStore; queue: Queue; credits: CreditService; maxQueueDepth: number }): ProfileService {
   const { store, blobs, queue } = deps;
 
   async function get(accountId: string, id: string): Promise<ProfileRecord> {
@@ -65,6 +66,8 @@ export function createProfileService(deps: { store: Store; blobs: BlobStore; que
         throw new ApiError(503, 'OVERLOADED', 'Too many profiles are being trained right now; retry later.', { 'Retry-After': '30' });
       }
       const id = newProfileId();
+      // Reserved now (402 before anything is stored), settled when READY, refunded on ERROR.
+      const reservation = await deps.credits.reserveTraining(accountId, tier, id);
       await store.profiles.create({
         id,
         accountId,
@@ -77,7 +80,8 @@ export function createProfileService(deps: { store: Store; blobs: BlobStore; que
         images: null,
         model: null,
       });
-      await queue.enqueue(FETCH_QUEUE, { profileId: id }, { id: `fetch:${id}` });
+      const task: TrainingTask = { profileId: id, reservation };
+      await queue.enqueue(FETCH_QUEUE, task, { id: `fetch:${id}` });
       return { profile_id: id };
     },
 
