@@ -26,7 +26,8 @@ function Obj<P extends Record<string, TSchema>>(props: P, required: (keyof P & s
 const StringEnum = <T extends string[]>(values: [...T], opts: Record<string, unknown> = {}) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: values, ...opts });
 
-export const BASE_MODELS = ['flux-2', 'gpt-image-2', 'nb2', 'qwen-image-2', 'reve'] as const;
+// The contract's five, plus 'nb-pro' (Nano Banana Pro), an additive extension.
+export const BASE_MODELS = ['flux-2', 'gpt-image-2', 'nb2', 'qwen-image-2', 'reve', 'nb-pro'] as const;
 export const ASPECT_RATIOS = ['auto', '1:1', '3:4', '4:3', '9:16', '16:9'] as const;
 export const RESOLUTIONS = ['1K', '2K', '4K'] as const;
 export const QUALITIES = ['auto', 'low', 'medium', 'high'] as const;

@@ -61,6 +61,7 @@ export interface StudioDeps {
 /** What to set so a base model works; shown in the 503. */
 const CONFIGURE_HINT: Record<string, string> = {
   nb2: 'LIKENESS_GEMINI_API_KEY',
+  'nb-pro': 'LIKENESS_GEMINI_API_KEY',
   'gpt-image-2': 'LIKENESS_OPENAI_API_KEY (or LIKENESS_OPENAI_BASE_URL for an OpenAI-compatible server)',
   'flux-2': 'LIKENESS_FAL_KEY',
   'qwen-image-2': 'LIKENESS_FAL_KEY',
