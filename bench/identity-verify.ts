@@ -26,21 +26,21 @@ export const OUT_DIR = path.resolve('.bench-out');
 type SetName = 'caltech' | 'london';
 
 export const VARIANTS: Record<string, EmbedOptions> = {
-  'face-api dlib crop': { flip: false, align: { rotate: false, scale: 1 } },
-  'flip': { flip: true, align: { rotate: false, scale: 1 } },
-  'roll': { flip: false, align: { rotate: true, scale: 1 } },
-  'flip+roll': { flip: true, align: { rotate: true, scale: 1 } },
-  'flip+roll s0.9': { flip: true, align: { rotate: true, scale: 0.9 } },
-  'flip+roll s1.1': { flip: true, align: { rotate: true, scale: 1.1 } },
-  'flip+roll s1.2': { flip: true, align: { rotate: true, scale: 1.2 } },
-  'flip+roll s1.3': { flip: true, align: { rotate: true, scale: 1.3 } },
-  'flip+roll s1.0+1.2': { flip: true, align: { rotate: true, scale: 1 }, extraScales: [1.2] },
-  'flip+roll s1.1 contrast': { flip: true, align: { rotate: true, scale: 1.1 }, normalize: true },
-  'flip+roll s1.1 mesh': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'mesh' },
-  'flip+roll s1.1 mesh+68': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'both' },
-  'flip+roll s1.0 mesh+68': { flip: true, align: { rotate: true, scale: 1 }, refPoints: 'both' },
-  'flip+roll s1.05': { flip: true, align: { rotate: true, scale: 1.05 } },
-  'flip+roll s1.15': { flip: true, align: { rotate: true, scale: 1.15 } },
+  // face-api's own pipeline on Human's boxes: 68 landmarks → dlib crop, no flip (the starting point)
+  '68 dlib crop': { flip: false, align: { rotate: false, scale: 1 }, refPoints: 'landmarks68' },
+  '68 flip': { flip: true, align: { rotate: false, scale: 1 }, refPoints: 'landmarks68' },
+  '68 roll': { flip: false, align: { rotate: true, scale: 1 }, refPoints: 'landmarks68' },
+  '68 flip+roll': { flip: true, align: { rotate: true, scale: 1 }, refPoints: 'landmarks68' },
+  '68 flip+roll s1.1': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'landmarks68' },
+  '68 flip+roll s1.0+1.2': { flip: true, align: { rotate: true, scale: 1 }, extraScales: [1.2], refPoints: 'landmarks68' },
+  '68 flip+roll s1.1 contrast': { flip: true, align: { rotate: true, scale: 1.1 }, normalize: true, refPoints: 'landmarks68' },
+  '68+mesh flip+roll s1.1': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'both' },
+  // Human's mesh gives the alignment points
+  'mesh roll s1.1': { flip: false, align: { rotate: true, scale: 1.1 }, refPoints: 'mesh' },
+  'mesh flip+roll s1.0': { flip: true, align: { rotate: true, scale: 1 }, refPoints: 'mesh' },
+  'mesh flip+roll s1.1': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'mesh' },
+  'mesh flip+roll s1.2': { flip: true, align: { rotate: true, scale: 1.2 }, refPoints: 'mesh' },
+  'mesh flip+roll s1.0+1.2': { flip: true, align: { rotate: true, scale: 1 }, extraScales: [1.2], refPoints: 'mesh' },
 };
 // BENCH_VARIANTS="name1;name2" restricts a run to some variants (quicker experiments).
 if (process.env.BENCH_VARIANTS) {

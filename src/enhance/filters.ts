@@ -1,5 +1,5 @@
 // Pure float-plane filters used by analysis and correction: Gaussian blur, box mean,
-// the self-guided (edge-preserving) filter and Gaussian deconvolution.
+// the self-guided (edge-preserving) filter and Landweber deconvolution.
 
 export function gaussianKernel(sigma: number): Float32Array {
   const radius = Math.max(1, Math.ceil(sigma * 3));
@@ -100,32 +100,6 @@ export function guidedFilter(src: Float32Array, width: number, height: number, r
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = ma[i] * src[i] + mb[i];
   return out;
-}
-
-/**
- * Damped Van Cittert deconvolution for a Gaussian blur of `sigma` (`sigmaY` vertically if given): each iteration adds back
- * `beta` × (observed − reblurred estimate). Few iterations and clamping keep noise in check.
- */
-export function deconvolveGaussian(
-  src: Float32Array,
-  width: number,
-  height: number,
-  sigma: number,
-  iterations: number,
-  beta: number,
-  sigmaY = sigma,
-): Float32Array {
-  let est = src.slice();
-  for (let it = 0; it < iterations; it++) {
-    const re = gaussianBlurXY(est, width, height, sigma, sigmaY);
-    const next = new Float32Array(est.length);
-    for (let i = 0; i < est.length; i++) {
-      const v = est[i] + beta * (src[i] - re[i]);
-      next[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-    }
-    est = next;
-  }
-  return est;
 }
 
 /** A normalised box kernel of odd length (a straight-line motion blur along one axis). */

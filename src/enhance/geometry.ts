@@ -41,6 +41,9 @@ export function cropForAspect(
   faces: Array<[number, number, number, number]> = [],
 ): { left: number; top: number; width: number; height: number } {
   const target = out.width / out.height;
+  // Within 1% of the aspect: keep every pixel (the resize stretches imperceptibly) rather than
+  // shave a row or column, which would shift the whole picture.
+  if (Math.abs(Math.log(width / height / target)) < 0.01) return { left: 0, top: 0, width, height };
   let cw = width, ch = height;
   if (width / height > target) cw = Math.max(1, Math.round(height * target));
   else ch = Math.max(1, Math.round(width / target));

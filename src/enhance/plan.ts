@@ -41,7 +41,9 @@ export interface CorrectionPlan {
 }
 
 /** Blur radius (px) of a typical sharp photo at its native size: below this nothing is deblurred. */
-export const SHARP_BLUR_SIGMA = 1.1;
+export const SHARP_BLUR_SIGMA = 1.3;
+/** The PSF is taken at 0.8× the estimate: under-correcting rings far less than over-correcting. */
+const PSF_SCALE = 0.8;
 
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 
@@ -137,13 +139,14 @@ export function planCorrections(
   const sharpenIntent = Math.max(0, intents.sharpen);
   if ((Math.max(extraX, extraY) > 0.6 || sharpenIntent > 0) && rs > 0) {
     const noisy = stats.noise > 6 ? 0.4 : 1;
-    const iterations = Math.round(clamp((12 + 8 * Math.min(1, rs) + sharpenIntent * 6) * noisy * Math.min(1, rs * 1.5), 2, 30));
+    const iterations = Math.round(clamp((4 + 4 * Math.min(1, rs) + sharpenIntent * 4) * noisy * Math.min(1, rs * 1.5), 2, 20));
     const big = Math.max(extraX, extraY), small = Math.min(extraX, extraY);
     if (big > 1.5 && big > 2 * small + 0.3) {
-      deblur = { psf: 'motion', axis: extraX >= extraY ? 'x' : 'y', length: Math.min(31, big * Math.sqrt(12)), iterations };
+      deblur = { psf: 'motion', axis: extraX >= extraY ? 'x' : 'y', length: Math.min(31, PSF_SCALE * big * Math.sqrt(12)), iterations };
     } else {
       const floor = sharpenIntent > 0 ? 0.8 : 0;
-      deblur = { psf: 'gaussian', sigmaX: clamp(Math.max(extraX, floor), 0, 4), sigmaY: clamp(Math.max(extraY, floor), 0, 4), iterations };
+      const sx = Math.max(PSF_SCALE * extraX, floor), sy = Math.max(PSF_SCALE * extraY, floor);
+      deblur = { psf: 'gaussian', sigmaX: clamp(sx, 0, 4), sigmaY: clamp(sy, 0, 4), iterations };
     }
   }
 

@@ -37,7 +37,10 @@ export interface EmbedOptions {
   align: AlignOptions;
   /** More crop scales whose embeddings are averaged in (multi-scale test-time augmentation). */
   extraScales?: number[];
-  /** Which points align the crop: face-api's 68 landmarks (default), Human's mesh, or their mean. */
+  /**
+   * Which points align the crop: Human's 468-point mesh (default: measured best), face-api's
+   * 68 landmarks on the derived box (face-api's own alignment), or their mean.
+   */
   refPoints?: 'landmarks68' | 'mesh' | 'both';
   /** Stretch each aligned crop's contrast to a fixed mean/spread (helps dark, flat faces). */
   normalize?: boolean;
@@ -149,14 +152,14 @@ async function analyzeDecoded(models: Models, img: DecodedImage, variants: Embed
       const meshBox = (face.box as Box).map(up) as Box;
       const lmBox = clipBox(landmarkNetBox(meshBox), W, H);
       if (!lmBox) continue;
-      const landmarks = await detectLandmarks68(models, image3d, lmBox);
+      // face-api's 68-point net only runs when a variant aligns on it (the default uses the mesh).
+      const needs68 = variants.some((v) => (v.refPoints ?? 'mesh') !== 'mesh');
+      const refs68 = needs68 ? alignmentRefPoints(await detectLandmarks68(models, image3d, lmBox)) : null;
+      const refsMesh = meshRefPoints((face.mesh as unknown as number[][]).map((p) => [up(p[0]), up(p[1])]));
       const embeddings: number[][] = [];
-      const refs = {
-        landmarks68: alignmentRefPoints(landmarks),
-        mesh: meshRefPoints((face.mesh as unknown as number[][]).map((p) => [up(p[0]), up(p[1])])),
-      };
       for (const v of variants) {
-        const r = v.refPoints === 'mesh' ? refs.mesh : v.refPoints === 'both' ? averageRefPoints([refs.landmarks68, refs.mesh]) : refs.landmarks68;
+        const mode = v.refPoints ?? 'mesh';
+        const r = mode === 'mesh' ? refsMesh : mode === 'both' ? averageRefPoints([refs68!, refsMesh]) : refs68!;
         embeddings.push((await embedFace(models, imageF, r, v)).map((x) => round(x, 6)));
       }
       const faceBox = clipBox(boundingBox(face.mesh as unknown as number[][]).map(up) as Box, W, H) ?? lmBox;

@@ -19,6 +19,7 @@ import { parseProfileRefs, mergeCandidates, rewritePrompt } from './prompt.js';
 import { loadImageInput, type LoadedImage } from '../imaging/input.js';
 import { outputSize, type AspectOption } from '../imaging/geometry.js';
 import { fitAndEncode } from '../imaging/output.js';
+import { sniffFormat, mimeFor } from '../imaging/format.js';
 import { assertCallbackUrl } from '../jobs/url-policy.js';
 import type { WorkerPool } from '../identity/pool.js';
 import { runLocalEnhance } from './enhance.js';
@@ -274,10 +275,8 @@ function round4(x: number): number {
 }
 
 function mimeOf(buf: Buffer): string {
-  if (buf[0] === 0xff && buf[1] === 0xd8) return 'image/jpeg';
-  if (buf[0] === 0x89 && buf[1] === 0x50) return 'image/png';
-  if (buf.subarray(0, 4).toString('latin1') === 'RIFF') return 'image/webp';
-  return 'image/png';
+  const f = sniffFormat(buf);
+  return f ? mimeFor(f) : 'application/octet-stream';
 }
 
 /** Adds the instruction a base model needs to use the attached photos as intended. */
