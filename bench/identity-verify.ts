@@ -32,14 +32,10 @@ export const VARIANTS: Record<string, EmbedOptions> = {
   '68 roll': { flip: false, align: { rotate: true, scale: 1 }, refPoints: 'landmarks68' },
   '68 flip+roll': { flip: true, align: { rotate: true, scale: 1 }, refPoints: 'landmarks68' },
   '68 flip+roll s1.1': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'landmarks68' },
-  '68 flip+roll s1.0+1.2': { flip: true, align: { rotate: true, scale: 1 }, extraScales: [1.2], refPoints: 'landmarks68' },
-  '68 flip+roll s1.1 contrast': { flip: true, align: { rotate: true, scale: 1.1 }, normalize: true, refPoints: 'landmarks68' },
-  '68+mesh flip+roll s1.1': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'both' },
   // Human's mesh gives the alignment points
   'mesh roll s1.1': { flip: false, align: { rotate: true, scale: 1.1 }, refPoints: 'mesh' },
   'mesh flip+roll s1.0': { flip: true, align: { rotate: true, scale: 1 }, refPoints: 'mesh' },
   'mesh flip+roll s1.1': { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'mesh' },
-  'mesh flip+roll s1.2': { flip: true, align: { rotate: true, scale: 1.2 }, refPoints: 'mesh' },
   'mesh flip+roll s1.0+1.2': { flip: true, align: { rotate: true, scale: 1 }, extraScales: [1.2], refPoints: 'mesh' },
 };
 // BENCH_VARIANTS="name1;name2" restricts a run to some variants (quicker experiments).

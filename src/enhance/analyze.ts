@@ -41,9 +41,6 @@ export interface ImageStats {
   /** The same along rows (x) and columns (y): they differ for motion blur. */
   blurX: number;
   blurY: number;
-  /** Straight motion-blur length (px) along x and y from derivative autocorrelation; 0 = none found. */
-  motionX: number;
-  motionY: number;
   /** Mean absolute Laplacian of luma normalised by luma std-dev (higher = crisper). */
   sharpness: number;
   /** Excess gradient on the 8-pixel JPEG grid relative to elsewhere (0 = none, > 0.15 visible). */
@@ -188,39 +185,6 @@ export function estimateBlur(luma: Float32Array, width: number, height: number, 
   return Math.min(8, t / Math.sqrt(ratio * ratio - 1));
 }
 
-/**
- * Length of a straight (box) motion blur along one axis: the derivative of a box-blurred image
- * is a difference of two copies L apart, so its autocorrelation has a negative dip at lag L
- * (Yitzhaky & Kopeika). Returns 0 when no clear dip exists.
- */
-export function estimateMotionLength(luma: Float32Array, width: number, height: number, axis: 'x' | 'y', maxLag = 31): number {
-  const step = axis === 'x' ? 1 : width;
-  const n = axis === 'x' ? width : height;
-  const lines = axis === 'x' ? height : width;
-  const lineStep = axis === 'x' ? width : 1;
-  const corr = new Float64Array(maxLag + 1);
-  const d = new Float32Array(n);
-  for (let l = 0; l < lines; l++) {
-    const base = l * lineStep;
-    for (let i = 0; i < n - 1; i++) d[i] = luma[base + (i + 1) * step] - luma[base + i * step];
-    for (let lag = 0; lag <= maxLag; lag++) {
-      let acc = 0;
-      for (let i = 0; i + lag < n - 1; i++) acc += d[i] * d[i + lag];
-      corr[lag] += acc;
-    }
-  }
-  if (corr[0] <= 0) return 0;
-  let best = 0, bestLag = 0;
-  for (let lag = 2; lag <= maxLag; lag++) {
-    const v = corr[lag] / corr[0];
-    if (v < best) {
-      best = v;
-      bestLag = lag;
-    }
-  }
-  return best < -0.05 ? bestLag : 0;
-}
-
 export function estimateSharpness(luma: Float32Array, width: number, height: number): number {
   let sum = 0, sumSq = 0, lap = 0, n = 0;
   for (let y = 1; y < height - 1; y++) {
@@ -272,8 +236,6 @@ export function analyzeImage(img: RawRgb, faces: Array<[number, number, number, 
     blur: estimateBlur(luma, width, height),
     blurX: estimateBlur(luma, width, height, 'x'),
     blurY: estimateBlur(luma, width, height, 'y'),
-    motionX: estimateMotionLength(luma, width, height, 'x'),
-    motionY: estimateMotionLength(luma, width, height, 'y'),
     sharpness: estimateSharpness(luma, width, height),
     blockiness: estimateBlockiness(luma, width, height),
     faces,

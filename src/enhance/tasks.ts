@@ -37,7 +37,7 @@ export const enhanceTasks: Record<string, (payload: any) => Promise<{ result: an
     return packOutputs(outs);
   },
   /** payload: GentlerTaskPayload → result: {data, width, height, label} or null at the bottom of the ladder. */
-  async enhanceGentler(payload: GentlerTaskPayload) {
+  async 'enhance.gentler'(payload: GentlerTaskPayload) {
     const { input, ...opts } = payload;
     const out = await gentlerVariant(toBuffer(input), opts);
     if (!out) return { result: null };

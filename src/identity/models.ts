@@ -1,5 +1,5 @@
 // Loads the ML runtime once per process (i.e. once per pool worker): one tfjs-core on the
-// wasm backend, Human (detector, mesh, pose, anti-spoof, liveness) and face-api (68-point
+// wasm backend, Human (detector, mesh, pose, anti-spoof) and face-api (68-point
 // landmarks, FaceRecognitionNet). Weights come from node_modules only; nothing is fetched.
 import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
@@ -104,7 +104,8 @@ function humanConfig(modelBasePath: string, wasmPath: string): Partial<HumanConf
       emotion: { enabled: false },
       gear: { enabled: false },
       antispoof: { enabled: true, modelPath: 'antispoof.json', skipFrames: 0, skipTime: 0 },
-      liveness: { enabled: true, modelPath: 'liveness.json', skipFrames: 0, skipTime: 0 },
+      // Liveness measured no better than antispoof at telling drawings from photos here; off to save time.
+      liveness: { enabled: false },
     } as unknown as HumanConfig['face'],
     body: { enabled: false } as HumanConfig['body'],
     hand: { enabled: false } as HumanConfig['hand'],

@@ -72,6 +72,8 @@ export class WorkerPool {
   private readonly queue: Job[] = [];
   private nextId = 1;
   private closed = false;
+  /** Deaths since any worker last answered: a worker that cannot even start is respawned with backoff. */
+  private deathsWithoutReply = 0;
 
   constructor(
     private readonly workerUrl: URL,
@@ -161,6 +163,7 @@ export class WorkerPool {
   }
 
   private onReply(slot: Slot, msg: ReplyMessage): void {
+    this.deathsWithoutReply = 0;
     const job = slot.job;
     if (!job || job.id !== msg.id) return;
     clearTimeout(slot.timer);
@@ -181,9 +184,23 @@ export class WorkerPool {
     void slot.worker.terminate();
     if (job) job.reject(new PoolError(`${this.label}: worker ${why} while running task "${job.task}"`));
     if (this.closed) return;
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots[i] = this.spawn();
-    this.pump();
+    this.deathsWithoutReply++;
+    const respawn = () => {
+      if (this.closed) return;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots[i] = this.spawn();
+      this.pump();
+    };
+    if (this.deathsWithoutReply <= this.size) respawn();
+    else {
+      // Workers die without ever answering (e.g. the entry fails to load): back off instead of
+      // spinning. Work still queued is rejected rather than left waiting for a worker that may never come.
+      for (const queued of this.queue.splice(0)) {
+        queued.reject(new PoolError(`${this.label}: workers keep dying (last ${why}); task "${queued.task}" not run`));
+      }
+      const delay = Math.min(30_000, 100 * 2 ** Math.min(this.deathsWithoutReply - this.size, 9));
+      setTimeout(respawn, delay).unref();
+    }
   }
 }
 

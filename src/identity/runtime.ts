@@ -46,8 +46,12 @@ export interface EmbedOptions {
   normalize?: boolean;
 }
 
-/** What measured best on caltech + london (see bench/identity-verify.ts). */
-export const DEFAULT_EMBED_OPTIONS: EmbedOptions = { flip: true, align: { rotate: true, scale: 1 } };
+/**
+ * What measured best on caltech + london (bench/identity-verify.ts): align on Human's mesh
+ * eyes/mouth with the eyes levelled, crop 1.1× face-api's dlib framing, average with the
+ * mirrored crop. Caltech TAR at FAR 1e-3 99.60% vs 98.67% for face-api's own alignment.
+ */
+export const DEFAULT_EMBED_OPTIONS: EmbedOptions = { flip: true, align: { rotate: true, scale: 1.1 }, refPoints: 'mesh' };
 
 export interface DecodedImage {
   /** Analysis-size RGB pixels. */

@@ -37,15 +37,18 @@ export async function runLocalEnhance(opts: {
   guardThreshold?: number;
 }): Promise<Buffer[]> {
   const threshold = opts.guardThreshold ?? PAIR_THRESHOLD;
+  const engine = await opts.identity();
+  // Faces first: the enhancer keeps them inside its crop, and the guard compares against them.
+  const inputFaces = (await engine.analyze(opts.input)).faces;
+  const faces = inputFaces.map((f) => f.box);
   const outs = await opts.pool.run<EnhanceOutput[]>('enhance', {
     input: new Uint8Array(opts.input),
     variants: opts.variants,
     prompt: opts.prompt,
     format: opts.format,
+    faces,
   });
   opts.signal.throwIfAborted();
-  const engine = await opts.identity();
-  const inputFaces = (await engine.analyze(opts.input)).faces;
   const result: Buffer[] = [];
   for (const out of outs) {
     let current: EnhanceOutput | null = out;
@@ -54,11 +57,12 @@ export async function runLocalEnhance(opts: {
     for (let step = 0; step < 6 && inputFaces.length > 0; step++) {
       const sim = identityDrift(inputFaces, (await engine.analyze(data)).faces);
       if (sim >= threshold) break;
-      const gentler: EnhanceOutput | null = await opts.pool.run<EnhanceOutput | null>('enhanceGentler', {
+      const gentler: EnhanceOutput | null = await opts.pool.run<EnhanceOutput | null>('enhance.gentler', {
         input: new Uint8Array(opts.input),
         format: opts.format,
         label: current!.label,
         prompt: opts.prompt,
+        faces,
       });
       if (!gentler) break;
       current = gentler;

@@ -102,4 +102,6 @@ test('worker task handler returns transferable outputs', async () => {
   assert.equal(transfer?.length, 1);
   assert.equal(result[0].data.buffer, transfer![0]);
   assert.ok(isPng(Buffer.from(result[0].data)));
+  const bottom = await enhanceTasks['enhance.gentler']({ input: new Uint8Array(input), label: 'minimal', format: 'jpg' });
+  assert.equal(bottom.result, null);
 });

@@ -91,6 +91,16 @@ test('a task over the time limit is rejected and its worker replaced', async () 
   }
 });
 
+test('workers that cannot start reject tasks instead of hanging', async () => {
+  const pool = new WorkerPool(new URL('./pool-broken-worker.fixture.js', import.meta.url), { size: 1 });
+  try {
+    const runs = [pool.run('echo', 1), pool.run('echo', 2), pool.run('echo', 3)];
+    for (const r of runs) await assert.rejects(r, (e: unknown) => e instanceof PoolError && /cannot start|keep dying/.test(e.message));
+  } finally {
+    await pool.close();
+  }
+});
+
 test('close() rejects queued work and refuses new work', async () => {
   const pool = new WorkerPool(WORKER, { size: 1 });
   const running = pool.run('sleep', { ms: 5000 });

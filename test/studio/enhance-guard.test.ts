@@ -57,7 +57,7 @@ test('an over-processed output trips the guard and is replaced by a gentler vari
 
   const outs = await runLocalEnhance({ pool, identity: async () => engine, input, variants: 1, format: 'jpg', signal: new AbortController().signal });
   assert.equal(outs.length, 1);
-  assert.ok(calls.includes('enhanceGentler'), `guard did not ask for a gentler variant: ${calls}`);
+  assert.ok(calls.includes('enhance.gentler'), `guard did not ask for a gentler variant: ${calls}`);
   assert.ok(!outs[0].equals(spoiled[0]), 'the spoiled output was returned');
   const sim = identityDrift((await engine.analyze(input)).faces, (await engine.analyze(outs[0])).faces);
   assert.ok(sim >= PAIR_THRESHOLD, `replacement drifts too: ${sim}`);
