@@ -94,8 +94,8 @@ function humanConfig(modelBasePath: string, wasmPath: string): Partial<HumanConf
         skipTime: 0,
         return: false,
         mask: false,
-        cropFactor: 1.6,
-        square: false,
+        scale: 1.4, // Human's default box enlargement; landmarkNetBox() was measured with it
+        square: false, // we pad to a square ourselves (right/bottom, so coordinates stay put)
       },
       mesh: { enabled: true, modelPath: 'facemesh.json', keepInvalid: false },
       attention: { enabled: false },
