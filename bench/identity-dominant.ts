@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CLUSTER_THRESHOLD } from '../src/identity/thresholds.js';
+import { CLUSTER_THRESHOLD, PAIR_THRESHOLD } from '../src/identity/thresholds.js';
 import { decideProfile, type PhotoInput } from '../src/identity/train.js';
 import type { Box, FaceObservation, ImageAnalysis } from '../src/identity/types.js';
 import { OUT_DIR, loadSet, mainFace, rng, shuffle, type LabelledPhoto } from './identity-identify.js';
@@ -147,7 +147,8 @@ export async function main(): Promise<void> {
     for (const [si, sc] of SCENARIOS.entries()) {
       const rand = rng((set === 'caltech' ? 101 : 202) + si);
       const trials = Array.from({ length: TRIALS }, () => makeTrial(photos, subjects, rand, sc));
-      const cuts = [...new Set([0.9, 0.92, 0.93, 0.9435, 0.95, 0.96, CLUSTER_THRESHOLD])].sort();
+      // The pair threshold is the reference point of the sweep (the cut training started from).
+      const cuts = [...new Set([0.9, 0.92, 0.93, 0.94, PAIR_THRESHOLD, 0.945, 0.95, 0.96, CLUSTER_THRESHOLD])].sort((a, b) => a - b);
       const rows = [
         ...cuts.map((c) => run(trials, c, 0.9)),
         ...cuts.map((c) => run(trials, c, undefined, false)),

@@ -5,9 +5,10 @@
 // measurements, which bench/identity-verify.ts's embeddings cache (largest face, embedding
 // only) does not hold. `.bench-out/identity-analyses-<set>.json` = { embed (the engine's
 // embedding options, JSON), createdAt, photos: LabelledPhoto[] }; computed with the engine
-// (BENCH_WORKERS, default 1) when missing or stale: about 6 min for both sets here.
+// (BENCH_WORKERS, default 1) when missing or stale: 75 s for both sets here (2026-11-21).
 //
 //   npx tsc -p . && node dist/bench/identity-identify.js
+//   BENCH_DRAWS=240 node dist/bench/identity-identify.js   (steadier FAR-1e-4 centroid cuts)
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -130,6 +131,13 @@ function byIdentity(faces: Face[]): Map<string, Face[]> {
 }
 
 const FAR = 1e-3;
+/**
+ * Random enrolments per identity and k for the centroid calibration (BENCH_DRAWS). With 10 the
+ * FAR-1e-3 cut moved by up to ±0.002 between seeds (as much as it moves between k); 40 settles
+ * it to about ±0.0005 (2026-11-21, seeds 1..6). The FAR-1e-4 cut rests on a few dozen
+ * impostor scores and still moves by ±0.003 at 40: BENCH_DRAWS=240 for that one.
+ */
+const CENTROID_DRAWS = Number(process.env.BENCH_DRAWS ?? 40);
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 /** Photo-vs-photo genuine and impostor scores within one set. */
@@ -286,9 +294,10 @@ export async function main(): Promise<void> {
     const g: number[] = [];
     const im: number[] = [];
     for (const faces of Object.values(sets)) {
-      const s = centroidScores(faces, k, k === 1 ? 3 : 10, rand);
-      g.push(...s.genuine);
-      im.push(...s.impostor);
+      const s = centroidScores(faces, k, k === 1 ? 3 : CENTROID_DRAWS, rand);
+      // Not push(...xs): hundreds of thousands of arguments overflow the stack.
+      for (const x of s.genuine) g.push(x);
+      for (const x of s.impostor) im.push(x);
     }
     if (g.length === 0) continue;
     centroidRows[k] = row(String(k), g, im, centroidThreshold(k));

@@ -28,14 +28,20 @@ export type Reason = (typeof REASONS)[keyof typeof REASONS];
  * - sharpness (compensatedSharpness): natural photos ≥ 81 (raw 59.6 .. 1800, the lowest raw
  *   values are dim faces); derived blur: motion 31, sigma3 7.8, sigma8 2.9 → 45 splits them.
  * - brightness: natural 30.2 .. 214 (the manifest's dim/backlit photos are 30–45 and still
- *   embed well: leave-one-out similarity to their person ≥ 0.97); derived ×0.18 = 26.2,
+ *   embed well: leave-one-out similarity to their person 0.967–0.991); derived ×0.18 = 26.2,
  *   ×0.06 = 8.7 → 28. Clipping: natural up to 0.41 (a bright, still well embedded face) → 0.5.
  * - pose: natural |yaw| ≤ 12.6°, |pitch| ≤ 13.6°, |roll| ≤ 20.4°; rotated90 reads 78/75/77°.
  * - face size: natural mesh boxes 139 px and up; tiny_120w 38 px, small_face_wide_frame 60 px.
  * - real (anti-spoof): natural 0.39 .. 0.95 but the three caltech drawings score 0.61–0.75,
  *   so this only guards against the extreme cases the model does catch (see the report).
- * - visibility: 1.0 on every photo, including the hand-over-eye one: occlusion is caught by
- *   the outlier rule in training instead (its embedding drifts), not here.
+ * - visibility: 1.0 on every photo, including the hand-over-eye one. With the mesh-aligned,
+ *   flip-averaged embedding these occluded faces no longer drift either (leave-one-out 0.967
+ *   for p20/0319 arm across forehead and p20/0325 hand over eye, above the admission cut), so
+ *   training keeps them: harmless for matching, but nothing here stops one becoming a reference.
+ * Re-checked 2026-11-21 on the analyses of the current default embedding
+ * (`node dist/bench/identity-identify.js`): the measurements above are taken on the mesh box,
+ * not the embedding crop, and came out unchanged (all 644 natural photos accepted); no limit
+ * depends on the embedding.
  */
 export const QUALITY = {
   /** Longer side of the face box in pixels (product rule: under 80 px is too small to learn a likeness). */
