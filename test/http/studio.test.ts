@@ -220,3 +220,24 @@ test('/remix through nb2: content image first, style image second, then referenc
   assert.deepEqual([out.width, out.height], [2368, 1728]); // 623x412 snaps to 4:3, at 2K
   assert.deepEqual(r.body.known_subjects.counts, { [p06]: 1 });
 });
+
+test('LIKENESS_ENHANCE_BASE_MODEL=nb2 sends /enhance through the base model, with the enhance instruction, at 2K', async () => {
+  const other = await startTestServer({
+    LIKENESS_ENHANCE_BASE_MODEL: 'nb2',
+    LIKENESS_GEMINI_API_KEY: 'g-test',
+    LIKENESS_GEMINI_BASE_URL: `http://127.0.0.1:${(gemini.address() as AddressInfo).port}`,
+  });
+  try {
+    geminiSeen.length = 0;
+    const image = await fixture('london_001_neutral.jpg');
+    const r = await other.json('POST', '/v1/phota/enhance', { image: image.toString('base64'), prompt: 'warmer' });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(geminiSeen.length, 1);
+    assert.match(geminiSeen[0].texts.join(' '), /Enhance image 1/);
+    assert.match(geminiSeen[0].texts.join(' '), /warmer/);
+    const out = await sharp(Buffer.from(r.body.images[0], 'base64')).metadata();
+    assert.deepEqual([out.width, out.height], [2048, 2048]);
+  } finally {
+    await other.close();
+  }
+});
