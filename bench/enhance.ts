@@ -6,7 +6,7 @@
 // photo's face (identity engine). Time: 512 px and 1024 px inputs to 2K.
 //
 //   npx tsc -p . && node dist/bench/enhance.js
-//   env: LIKENESS_TESTDATA (default /work/shared/testdata), BENCH_PHOTOS (default 6),
+//   env: LIKENESS_TESTDATA (default ../shared/testdata beside the repo), BENCH_PHOTOS (default 6),
 //        BENCH_CLASSES (comma list), BENCH_NO_IDENTITY=1, BENCH_TIMING_RUNS (default 2)
 // Enhancement runs in the identity engine's worker pool (task `enhance`), as in the product.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,7 @@ import type { RawRgb } from '../src/enhance/raw.js';
 import { createIdentityEngine, type IdentityRuntime } from '../src/identity/engine.js';
 import { transferableCopy } from '../src/identity/pool.js';
 
-const TESTDATA = process.env.LIKENESS_TESTDATA ?? '/work/shared/testdata';
+const TESTDATA = process.env.LIKENESS_TESTDATA ?? new URL('../../../shared/testdata', import.meta.url).pathname;
 const OUT_DIR = path.resolve('.bench-out');
 
 const PHOTOS = [

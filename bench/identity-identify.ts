@@ -18,7 +18,7 @@ import { centroidThreshold, errorRates, PAIR_THRESHOLD, thresholdAtFar } from '.
 import type { FaceObservation, ImageAnalysis } from '../src/identity/types.js';
 import { centroid, dot } from '../src/identity/vectors.js';
 
-export const TESTDATA = process.env.LIKENESS_TESTDATA ?? '/work/shared/testdata';
+export const TESTDATA = process.env.LIKENESS_TESTDATA ?? new URL('../../../shared/testdata', import.meta.url).pathname;
 export const OUT_DIR = path.resolve('.bench-out');
 
 export interface LabelledPhoto {

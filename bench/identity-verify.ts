@@ -3,7 +3,7 @@
 // crop scale). Caches embeddings for other benchmarks and writes a JSON summary.
 //
 //   npx tsc -p . && node dist/bench/identity-verify.js [--fresh]
-//   env: LIKENESS_TESTDATA (default /work/shared/testdata), BENCH_WORKERS (default 2),
+//   env: LIKENESS_TESTDATA (default ../shared/testdata beside the repo), BENCH_WORKERS (default 2),
 //        BENCH_SETS (default caltech,london), BENCH_VARIANTS (';'-separated variant names)
 //
 // Cache format, `.bench-out/embeddings-<set>.json`:
@@ -21,7 +21,7 @@ import { WorkerPool, transferableCopy } from '../src/identity/pool.js';
 import { WORKER_URL } from '../src/identity/engine.js';
 import { DEFAULT_EMBED_OPTIONS, type EmbedOptions, type VariantFace } from '../src/identity/runtime.js';
 
-export const TESTDATA = process.env.LIKENESS_TESTDATA ?? '/work/shared/testdata';
+export const TESTDATA = process.env.LIKENESS_TESTDATA ?? new URL('../../../shared/testdata', import.meta.url).pathname;
 export const OUT_DIR = path.resolve('.bench-out');
 type SetName = 'caltech' | 'london';
 

@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
 import { newKey } from '../src/store/ids.js';
 
-const TESTDATA = new URL('../../../shared/testdata/', import.meta.url).pathname;
+const TESTDATA = process.env.LIKENESS_TESTDATA ?? new URL('../../../shared/testdata/', import.meta.url).pathname;
 
 async function photoSet(): Promise<Map<string, Buffer>> {
   const labels = await readFile(join(TESTDATA, 'caltech-faces/labels.csv'), 'utf8');
