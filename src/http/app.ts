@@ -44,13 +44,31 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       return `req_${randomBytes(12).toString('hex')}`;
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false } },
-    forceCloseConnections: true,
-    return503OnClosing: true,
+    // Graceful shutdown: idle keep-alive sockets are closed, requests in flight finish (a
+    // `true` here would destroy them mid-response). Requests that still arrive while closing
+    // get a 503 in the contract's error shape (hook below), not Fastify's own body.
+    forceCloseConnections: 'idle',
+    return503OnClosing: false,
+    // Ids longer than this cannot exist; longer path segments get a 404 from frameworkErrors.
+    routerOptions: { maxParamLength: 256 },
+    // Router-level failures (undecodable URL, overlong path segment) in the contract's shape.
+    frameworkErrors: (error, req, reply) => {
+      reply.header('X-Request-Id', req.id);
+      const path = req.url.split('?')[0];
+      const code = /^\/v1\/phota\/profiles\//.test(path) ? 'PROFILE_NOT_FOUND' : 'NOT_FOUND';
+      const detail = error.code === 'FST_ERR_BAD_URL' ? 'The request path is not a valid URL.' : 'Not found.';
+      void sendError(reply, new ApiError(404, code, detail));
+    },
+  });
+
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
   });
 
   // Requests with no body at all (or `null`) are a 422 on `body`, as in FastAPI.
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    const text = (body as Buffer).toString('utf8');
+  const parseJson = (body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    const text = body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
     try {
       done(null, JSON.parse(text));
@@ -58,10 +76,22 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       const m = /position (\d+)/.exec(String((e as Error).message));
       done(new ValidationFailed([{ loc: ['body', m ? Number(m[1]) : 0], msg: 'JSON decode error', type: 'json_invalid' }]), undefined);
     }
+  };
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => parseJson(body as Buffer, done));
+  // As FastAPI does: a body with no Content-Type at all (Python `requests.post(data=json.dumps(..))`)
+  // and `application/*+json` are read as JSON; any other type is refused with 415.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
+    const ct = req.headers['content-type'];
+    if (ct === undefined || /^application\/[\w.-]+\+json\s*(;|$)/i.test(ct)) return parseJson(body as Buffer, done);
+    done(new ApiError(415, 'INVALID_REQUEST', 'Send JSON with Content-Type: application/json.'), undefined);
   });
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('X-Request-Id', req.id);
+    if (closing) {
+      reply.header('Connection', 'close');
+      throw new ApiError(503, 'OVERLOADED', 'The server is shutting down; retry on another instance or shortly.', { 'Retry-After': '5' });
+    }
   });
 
   // Auth runs first (onRequest), so an unauthenticated caller never gets its body parsed.

@@ -19,6 +19,7 @@ export const REASONS = {
   someoneElse: 'someone else',
   ambiguous: 'another person appears as often',
   outlier: 'does not look enough like the other photos',
+  duplicate: 'same photo as another in the set',
 } as const;
 export type Reason = (typeof REASONS)[keyof typeof REASONS];
 

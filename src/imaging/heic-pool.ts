@@ -7,6 +7,13 @@ import { HeicError, type DecodedRgba } from './heic.js';
 interface Pending {
   resolve: (v: DecodedRgba) => void;
   reject: (e: Error) => void;
+  /** The caller's bytes, kept so the decode can be sent again if its thread dies. */
+  buf: Uint8Array;
+  maxPixels: number;
+  /** The thread this decode was posted to. */
+  worker: Worker;
+  /** Times it was sent again after another file's decode killed its thread. */
+  resent: number;
 }
 export type HeicWorkerReply =
   | { id: number; ok: true; width: number; height: number; data: Uint8Array; hasAlpha: boolean }
@@ -15,10 +22,40 @@ export type HeicWorkerReply =
 let worker: Worker | undefined;
 let nextId = 1;
 const pending = new Map<number, Pending>();
+/** Threads terminated because a decode took too long: no decode still pending on them is at fault. */
+const timedOut = new WeakSet<Worker>();
+/** A decode queued behind a thread-killing file is sent again at most this often. */
+const MAX_RESENDS = 2;
 
-function failAll(err: Error): void {
-  for (const p of pending.values()) p.reject(err);
-  pending.clear();
+function post(id: number, p: Pending): void {
+  const w = getWorker();
+  p.worker = w;
+  w.ref();
+  // Copy: the caller keeps its buffer (it may be a slice of a larger pool allocation).
+  const copy = new Uint8Array(p.buf);
+  w.postMessage({ id, buffer: copy, maxPixels: p.maxPixels }, [copy.buffer]);
+}
+
+/**
+ * A thread died (wasm abort, or terminated after a timeout). Only the decode it was working on
+ * (the oldest one sent to it) is that file's failure; the others queued on the same thread are
+ * other requests' files and are sent to a fresh thread, so one hostile upload cannot turn other
+ * users' valid photos into IMAGE_UNREADABLE. Decodes already on a newer thread are untouched.
+ */
+function onWorkerDeath(w: Worker): void {
+  if (worker === w) worker = undefined;
+  const mine = [...pending.entries()].filter(([, p]) => p.worker === w).sort(([a], [b]) => a - b);
+  if (mine.length === 0) return;
+  const culprit = timedOut.has(w) ? undefined : mine[0][0];
+  for (const [id, p] of mine) {
+    if (id === culprit || p.resent >= MAX_RESENDS) {
+      pending.delete(id);
+      p.reject(new HeicError('unreadable', 'the HEIC/HEIF decoder failed on this file'));
+    } else {
+      p.resent++;
+      post(id, p);
+    }
+  }
 }
 
 function getWorker(): Worker {
@@ -29,7 +66,7 @@ function getWorker(): Worker {
     const p = pending.get(msg.id);
     if (!p) return;
     pending.delete(msg.id);
-    if (pending.size === 0) w.unref();
+    if (![...pending.values()].some((q) => q.worker === w)) w.unref();
     if (msg.ok) {
       const data = Buffer.from(msg.data.buffer, msg.data.byteOffset, msg.data.byteLength);
       p.resolve({ width: msg.width, height: msg.height, data, hasAlpha: msg.hasAlpha });
@@ -37,12 +74,9 @@ function getWorker(): Worker {
       p.reject(new HeicError(msg.kind, msg.message));
     }
   });
-  const onDeath = () => {
-    if (worker === w) worker = undefined;
-    failAll(new HeicError('unreadable', 'the HEIC/HEIF decoder failed on this file'));
-  };
-  w.on('error', onDeath);
-  w.on('exit', onDeath);
+  // 'error' is followed by 'exit'; the second call finds nothing left on this thread.
+  w.on('error', () => onWorkerDeath(w));
+  w.on('exit', () => onWorkerDeath(w));
   worker = w;
   return w;
 }
@@ -54,12 +88,14 @@ const DECODE_TIMEOUT_MS = 60_000;
 export function decodeHeicInWorker(buf: Uint8Array, opts: { maxPixels: number; timeoutMs?: number }): Promise<DecodedRgba> {
   return new Promise<DecodedRgba>((resolveOuter, rejectOuter) => {
     const id = nextId++;
-    const w = getWorker();
     const timer = setTimeout(() => {
-      if (!pending.has(id)) return;
+      const p = pending.get(id);
+      if (!p) return;
       pending.delete(id);
       rejectOuter(new HeicError('unreadable', 'decoding the HEIC/HEIF file took too long'));
       // A decoder stuck in wasm cannot be interrupted: replace the thread.
+      const w = p.worker;
+      timedOut.add(w);
       if (worker === w) worker = undefined;
       void w.terminate();
     }, opts.timeoutMs ?? DECODE_TIMEOUT_MS);
@@ -72,11 +108,9 @@ export function decodeHeicInWorker(buf: Uint8Array, opts: { maxPixels: number; t
       clearTimeout(timer);
       rejectOuter(e);
     };
-    pending.set(id, { resolve, reject });
-    w.ref();
-    // Copy: the caller keeps its buffer (it may be a slice of a larger pool allocation).
-    const copy = new Uint8Array(buf);
-    w.postMessage({ id, buffer: copy, maxPixels: opts.maxPixels }, [copy.buffer]);
+    const p: Pending = { resolve, reject, buf, maxPixels: opts.maxPixels, worker: undefined as unknown as Worker, resent: 0 };
+    pending.set(id, p);
+    post(id, p);
   });
 }
 
@@ -84,5 +118,11 @@ export function decodeHeicInWorker(buf: Uint8Array, opts: { maxPixels: number; t
 export async function stopHeicWorker(): Promise<void> {
   const w = worker;
   worker = undefined;
-  if (w) await w.terminate();
+  if (!w) return;
+  for (const [id, p] of pending) {
+    if (p.worker !== w) continue;
+    pending.delete(id);
+    p.reject(new HeicError('unreadable', 'the HEIC/HEIF decoder was stopped'));
+  }
+  await w.terminate();
 }

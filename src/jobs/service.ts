@@ -161,12 +161,16 @@ export function createJobService(deps: {
   return {
     async runSync(accountId, prepared, baseUrl) {
       const release = await syncSlots.acquire();
+      // The slot is held until the work itself settles, not just until the answer: after a 504
+      // the work may still be running (an image fetch or a worker-pool task ignores the abort),
+      // and freeing its slot early would let timed-out requests pile up beyond the limit.
+      let work: Promise<unknown> | undefined;
       try {
         // Reserved before the work; refunded on any failure, timeout (504) or moderation.
         const reservation = await reserve(accountId, prepared, `sync:${randomBytes(8).toString('hex')}`);
         let outcome: StudioOutcome;
         try {
-          outcome = await runWithTimeout(config.syncTimeoutMs, (s) => studio.execute(accountId, prepared, s));
+          outcome = await runWithTimeout(config.syncTimeoutMs, (s) => (work = studio.execute(accountId, prepared, s)) as Promise<StudioOutcome>);
         } catch (e) {
           await credits.refund(reservation);
           throw e;
@@ -179,7 +183,8 @@ export function createJobService(deps: {
         }
         return { images: outcome.outputs.map((b) => b.toString('base64')), download_urls: [], known_subjects: outcome.knownSubjects };
       } finally {
-        release();
+        if (work) void Promise.allSettled([work]).then(release);
+        else release();
       }
     },
 

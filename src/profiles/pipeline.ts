@@ -69,6 +69,12 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
     }
   }
 
+  /** A profile deleted while this step ran: photos it stored after the delete must go too. */
+  async function discardDeleted(id: string, task: TrainingTask) {
+    await blobs.deletePrefix(profilePrefix(id));
+    await deps.credits.refund(task.reservation);
+  }
+
   async function fetchStep(task: QueueTask<TrainingTask>) {
     const p = await store.profiles.getById(task.payload.profileId);
     if (!p) return void (await deps.credits.refund(task.payload.reservation)); // deleted before training
@@ -85,7 +91,7 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
       done++;
       await store.profiles.update(p.id, { progress: Math.round((done / p.imageUrls.length) * 30) / 100 });
     });
-    if (!(await store.profiles.getById(p.id))) return void (await deps.credits.refund(task.payload.reservation)); // deleted meanwhile
+    if (!(await store.profiles.getById(p.id))) return void (await discardDeleted(p.id, task.payload)); // deleted meanwhile
     await blobs.put(fetchErrorsPath(p.id), Buffer.from(JSON.stringify(errors)));
     await store.profiles.update(p.id, { status: 'QUEUING', progress: 0.3 });
     await queue.enqueue(TRAIN_QUEUE, task.payload, { id: `train:${p.id}` });
@@ -111,7 +117,7 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
       lastWrite = now;
       void store.profiles.update(p.id, { progress: Math.round((0.3 + 0.65 * f) * 100) / 100 }).catch(() => {});
     });
-    if (!(await store.profiles.getById(p.id))) return void (await deps.credits.refund(task.payload.reservation)); // deleted while training
+    if (!(await store.profiles.getById(p.id))) return void (await discardDeleted(p.id, task.payload)); // deleted while training
     if (!outcome.ok) {
       await finish(p, { status: 'ERROR', message: outcome.message, images: outcome.reports, progress: 1 }, task.payload);
       return;
