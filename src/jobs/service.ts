@@ -120,6 +120,7 @@ export function createJobService(deps: {
     const ctrl = new AbortController();
     const timer = setTimeout(() => ctrl.abort(new ApiError(504, 'TIMEOUT', `The request did not finish within ${Math.round(ms / 1000)} s.`)), ms);
     const onOuter = () => ctrl.abort(outer?.reason);
+    if (outer?.aborted) onOuter();
     outer?.addEventListener('abort', onOuter, { once: true });
     try {
       return await Promise.race([

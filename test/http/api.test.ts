@@ -205,3 +205,10 @@ test('webhook secret: stable until rotated; account webhook set, shown and remov
 test('jobs: unknown id is 404 NOT_FOUND', async () => {
   assertError(await s.json('GET', '/v1/phota/jobs/job_doesnotexist'), 404, 'NOT_FOUND');
 });
+
+test('a repeated query parameter takes its last value (FastAPI behaviour)', async () => {
+  await s.json('POST', '/v1/phota/profiles/add', { image_urls: Array(5).fill('http://127.0.0.1:9/x.jpg'), training_tier: 'fast', tag: 'last-b' });
+  const r = await s.json('GET', '/v1/phota/profiles/ids?tag=last-a&tag=last-b');
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.profiles.length, 1);
+});

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { AddProfileRequest, ProfileIdsQuery, type AddProfileRequestT } from '../../contract/schemas.js';
 
@@ -7,7 +7,12 @@ export function registerProfileRoutes(api: FastifyInstance, ctx: AppContext): vo
     ctx.profiles.add(req.accountId, req.body as AddProfileRequestT),
   );
 
-  api.get('/profiles/ids', { schema: { querystring: ProfileIdsQuery } }, async (req) =>
+  // A repeated query parameter (?tag=a&tag=b) takes its last value, as FastAPI does.
+  const lastValue = async (req: FastifyRequest) => {
+    const q = req.query as Record<string, unknown>;
+    for (const k of Object.keys(q)) if (Array.isArray(q[k])) q[k] = (q[k] as unknown[]).at(-1);
+  };
+  api.get('/profiles/ids', { schema: { querystring: ProfileIdsQuery }, preValidation: lastValue }, async (req) =>
     ctx.profiles.list(req.accountId, req.query as { tag?: string; limit?: string; cursor?: string }),
   );
 
