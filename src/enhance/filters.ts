@@ -21,38 +21,8 @@ export function gaussianBlur(src: Float32Array, width: number, height: number, s
 
 /** Anisotropic separable Gaussian blur (sigmaX along rows, sigmaY along columns; 0 = none). */
 export function gaussianBlurXY(src: Float32Array, width: number, height: number, sigmaX: number, sigmaY: number): Float32Array {
-  let tmp = src;
-  if (sigmaX > 0) {
-    const k = gaussianKernel(sigmaX);
-    const r = (k.length - 1) / 2;
-    tmp = new Float32Array(src.length);
-    for (let y = 0; y < height; y++) {
-      const row = y * width;
-      for (let x = 0; x < width; x++) {
-        let acc = 0;
-        for (let i = -r; i <= r; i++) {
-          const xx = x + i < 0 ? 0 : x + i >= width ? width - 1 : x + i;
-          acc += k[i + r] * src[row + xx];
-        }
-        tmp[row + x] = acc;
-      }
-    }
-  }
-  if (sigmaY <= 0) return tmp === src ? src.slice() : tmp;
-  const k = gaussianKernel(sigmaY);
-  const r = (k.length - 1) / 2;
-  const out = new Float32Array(src.length);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      let acc = 0;
-      for (let i = -r; i <= r; i++) {
-        const yy = y + i < 0 ? 0 : y + i >= height ? height - 1 : y + i;
-        acc += k[i + r] * tmp[yy * width + x];
-      }
-      out[y * width + x] = acc;
-    }
-  }
-  return out;
+  const out = convolveSeparable(src, width, height, sigmaX > 0 ? gaussianKernel(sigmaX) : null, sigmaY > 0 ? gaussianKernel(sigmaY) : null);
+  return out === src ? src.slice() : out; // always a new array, as callers may write to it
 }
 
 /** Mean over a (2r+1)² window (clamped at the borders), via an integral image. */
