@@ -1,6 +1,6 @@
-// ComfyUI API-format workflows with Likeness placeholders (pure). A workflow is the JSON
+// ComfyUI API-format workflows with Likeness template slots (pure). A workflow is the JSON
 // ComfyUI exports with "Save (API Format)": { nodeId: { class_type, inputs } }. Any string
-// input may be a placeholder; a string that is exactly "{{width}}" becomes a number.
+// input may be a template slot; a string that is exactly "{{width}}" becomes a number.
 //   {{prompt}} {{negative_prompt}} {{width}} {{height}} {{seed}} {{batch_size}}
 //   {{input_image_N}}      the user's N-th input image (uploaded file name)
 //   {{reference_image_N}}  the N-th attached profile reference photo
@@ -9,7 +9,7 @@ import { capabilitiesFor } from './capabilities.js';
 
 export type ApiWorkflow = Record<string, { class_type: string; inputs: Record<string, unknown>; _meta?: unknown }>;
 
-const PLACEHOLDER = /\{\{\s*([a-z_]+(?:_\d+)?)\s*\}\}/g;
+const TEMPLATE_SLOT = /\{\{\s*([a-z_]+(?:_\d+)?)\s*\}\}/g;
 const SCALARS = new Set(['prompt', 'negative_prompt', 'width', 'height', 'seed', 'batch_size']);
 const NUMERIC = new Set(['width', 'height', 'seed', 'batch_size']);
 
@@ -25,7 +25,7 @@ function walkStrings(v: unknown, fn: (s: string) => void): void {
   else if (v && typeof v === 'object') Object.values(v).forEach((x) => walkStrings(x, fn));
 }
 
-/** Validates the shape and placeholders of a workflow; throws Error with a clear message. */
+/** Validates the shape and template slots of a workflow; throws Error with a clear message. */
 export function parseWorkflow(json: unknown, source: string): { workflow: ApiWorkflow; slots: WorkflowSlots } {
   if (!json || typeof json !== 'object' || Array.isArray(json)) throw new Error(`${source}: a ComfyUI workflow must be a JSON object`);
   const wf = json as Record<string, unknown>;
@@ -40,7 +40,7 @@ export function parseWorkflow(json: unknown, source: string): { workflow: ApiWor
   }
   const names = new Set<string>();
   walkStrings(wf, (s) => {
-    for (const m of s.matchAll(PLACEHOLDER)) names.add(m[1]);
+    for (const m of s.matchAll(TEMPLATE_SLOT)) names.add(m[1]);
   });
   let inputImages = 0;
   let referenceImages = 0;
@@ -51,7 +51,7 @@ export function parseWorkflow(json: unknown, source: string): { workflow: ApiWor
       if (img[1] === 'input') inputImages = Math.max(inputImages, k);
       else referenceImages = Math.max(referenceImages, k);
     } else if (!SCALARS.has(name)) {
-      throw new Error(`${source}: unknown placeholder {{${name}}}`);
+      throw new Error(`${source}: unknown template slot {{${name}}}`);
     }
   }
   return { workflow: wf as ApiWorkflow, slots: { inputImages, referenceImages, names } };
@@ -82,7 +82,7 @@ export interface FillValues {
   referenceImages: string[];
 }
 
-/** A copy of the workflow with every placeholder replaced; throws on a slot it cannot fill. */
+/** A copy of the workflow with every template slot filled; throws on a slot it cannot fill. */
 export function fillWorkflow(workflow: ApiWorkflow, v: FillValues): ApiWorkflow {
   const lookup = (name: string): string | number => {
     const img = /^(input|reference)_image_(\d+)$/.exec(name);
@@ -106,7 +106,7 @@ export function fillWorkflow(workflow: ApiWorkflow, v: FillValues): ApiWorkflow 
         const val = lookup(exact[1]);
         return NUMERIC.has(exact[1]) ? Number(val) : val;
       }
-      return x.replace(PLACEHOLDER, (_m, name: string) => String(lookup(name)));
+      return x.replace(TEMPLATE_SLOT, (_m, name: string) => String(lookup(name)));
     }
     if (Array.isArray(x)) return x.map(fill);
     if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, fill(y)]));

@@ -49,7 +49,7 @@ test('shipped workflows parse; placeholders fill with typed values', () => {
   assert.equal(filled['8'].inputs.seed, 3);
   assert.equal(filled['14'].inputs.image, 'ref.png');
   assert.throws(() => fillWorkflow(pulid.workflow, { prompt: '', width: 1, height: 1, seed: 1, inputImages: [], referenceImages: [] }), /needs 1 reference image/);
-  assert.throws(() => parseWorkflow({ '1': { class_type: 'X', inputs: { a: '{{bogus}}' } } }, 'w'), /unknown placeholder/);
+  assert.throws(() => parseWorkflow({ '1': { class_type: 'X', inputs: { a: '{{bogus}}' } } }, 'w'), /unknown template slot/);
   assert.throws(() => parseWorkflow({ nodes: [], links: [] }, 'w'), /Save \(API Format\)/);
 });
 
