@@ -10,6 +10,7 @@ import { describeUrl, FetchError, formatBytes, safeFetch } from './fetch.js';
 import { describeUnsupported, sniffFormat, SUPPORTED_FORMATS_TEXT, type ImageFormat } from './format.js';
 import { decodeHeic, HeicError, type DecodedRgba } from './heic.js';
 import { parseImageInputString, type ParsedInput } from './input-parse.js';
+import { stripJpegMetadata, stripPngMetadata } from './metadata.js';
 
 export { parseImageInputString, type ParsedInput } from './input-parse.js';
 
@@ -32,7 +33,7 @@ export interface ImageInputOptions {
 }
 
 export interface LoadedImage {
-  /** Normalised bytes: orientation applied, longest side ≤ maxSide, JPEG or PNG. */
+  /** Normalised bytes: orientation applied, longest side ≤ maxSide, JPEG or PNG, no EXIF/XMP/IPTC/text metadata. */
   data: Buffer;
   /** Size of `data` (after orientation and resizing). */
   width: number;
@@ -170,11 +171,14 @@ async function fromSharp(
   const height = meta.pageHeight ?? meta.height!;
   const plain8bitSrgb = (meta.space === 'srgb' || meta.space === 'b-w') && meta.depth === 'uchar' && !meta.icc;
 
-  // Already what we would produce: keep the original bytes (no generation loss), after
-  // checking the whole file decodes (a cheap shrink-on-load pass catches truncation).
+  // Already what we would produce: keep the coded pixels (no generation loss), after
+  // checking the whole file decodes (a cheap shrink-on-load pass catches truncation), but
+  // without EXIF/XMP/IPTC/text metadata (GPS, serials): these bytes go to providers and
+  // storage. Orientation is 1 here, so dropping EXIF cannot change how the image is shown.
   if ((format === 'jpeg' || format === 'png') && orientation === 1 && Math.max(width, height) <= maxSide && plain8bitSrgb) {
     await open().resize(256, 256, { fit: 'inside' }).raw().toBuffer();
-    return { data: buf, width, height, encoding: format === 'jpeg' ? 'jpeg' : 'png' };
+    const data = format === 'jpeg' ? stripJpegMetadata(buf) : stripPngMetadata(buf);
+    return { data, width, height, encoding: format === 'jpeg' ? 'jpeg' : 'png' };
   }
 
   const pipeline = open()
