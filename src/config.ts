@@ -15,6 +15,8 @@ export interface Config {
   allowHttpCallbacks: boolean;
   /** Identity/enhance worker threads. */
   workers: number;
+  /** A worker task running longer is abandoned and its worker replaced (a wedged model never blocks the pool). */
+  workerTaskTimeoutMs: number;
   /** Concurrent studio jobs and training jobs per process. */
   studioConcurrency: number;
   trainingConcurrency: number;
@@ -80,6 +82,7 @@ export const SETTINGS: Array<[string, string, string]> = [
   ['LIKENESS_ALLOW_PRIVATE_URLS', '0', 'Allow image URLs on private/loopback addresses (local setups, tests)'],
   ['LIKENESS_ALLOW_HTTP_CALLBACKS', '0', 'Allow plain-http callback and webhook URLs'],
   ['LIKENESS_WORKERS', 'number of cores', 'Worker threads running face models and enhancement'],
+  ['LIKENESS_WORKER_TASK_TIMEOUT_S', '300', 'A model task running longer is abandoned and its worker restarted'],
   ['LIKENESS_STUDIO_CONCURRENCY', '4', 'Studio requests processed at once'],
   ['LIKENESS_TRAINING_CONCURRENCY', '1', 'Profiles trained at once'],
   ['LIKENESS_MAX_QUEUE_DEPTH', '100', 'Queued tasks per queue before 503 OVERLOADED'],
@@ -119,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowPrivateUrls: bool(env, 'LIKENESS_ALLOW_PRIVATE_URLS', false),
     allowHttpCallbacks: bool(env, 'LIKENESS_ALLOW_HTTP_CALLBACKS', false),
     workers: int(env, 'LIKENESS_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
+    workerTaskTimeoutMs: int(env, 'LIKENESS_WORKER_TASK_TIMEOUT_S', 300, 10, 86400) * 1000,
     studioConcurrency: int(env, 'LIKENESS_STUDIO_CONCURRENCY', 4, 1, 256),
     trainingConcurrency: int(env, 'LIKENESS_TRAINING_CONCURRENCY', 1, 1, 64),
     maxQueueDepth: int(env, 'LIKENESS_MAX_QUEUE_DEPTH', 100, 1, 1_000_000),

@@ -51,7 +51,7 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
   // model never pay for it. A failed start is retried by the next caller.
   let engine: Promise<IdentityRuntime> | null = null;
   const identity = () => {
-    engine ??= createIdentityEngine({ workers: config.workers }).catch((e) => {
+    engine ??= createIdentityEngine({ workers: config.workers, taskTimeoutMs: config.workerTaskTimeoutMs }).catch((e) => {
       engine = null;
       throw e;
     });

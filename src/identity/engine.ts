@@ -12,6 +12,8 @@ export interface IdentityEngineOptions {
   workers?: number;
   /** Embedding variant (benchmarks compare them); default DEFAULT_EMBED_OPTIONS. */
   embed?: EmbedOptions;
+  /** A task (analysis, enhancement) running longer is abandoned and its worker replaced; default none. */
+  taskTimeoutMs?: number;
 }
 
 export interface IdentityRuntime extends IdentityEngine {
@@ -27,7 +29,7 @@ export interface IdentityRuntime extends IdentityEngine {
  * for undecodable input and PoolError if a worker dies.
  */
 export async function createIdentityEngine(opts: IdentityEngineOptions = {}): Promise<IdentityRuntime> {
-  const pool = new WorkerPool(WORKER_URL, { size: opts.workers, name: 'identity' });
+  const pool = new WorkerPool(WORKER_URL, { size: opts.workers, name: 'identity', taskTimeoutMs: opts.taskTimeoutMs });
   try {
     // One task per (idle) worker: fails fast if the models cannot load.
     await Promise.all(Array.from({ length: pool.size }, () => pool.run('identity.stats', null)));
