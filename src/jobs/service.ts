@@ -25,9 +25,14 @@ interface StoredResult {
   known_subjects: KnownSubjects;
 }
 
+/**
+ * What a job row keeps. The request body (up to ten base64 images) lives in the blob store
+ * under `bodyKey` while the job waits or runs, not in the database, and is removed when the
+ * job ends (the fingerprint for idempotency is kept in the row).
+ */
 interface JobEnvelope {
   kind: StudioKind;
-  body: PreparedRequest['body'];
+  bodyKey: string;
   candidateIds: string[];
   baseModel: string | null;
   baseUrl: string;
@@ -138,7 +143,9 @@ export function createJobService(deps: {
     if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
     await store.jobs.update(job.id, { status: 'RUNNING' });
     const env = job.request as JobEnvelope;
-    const prepared: PreparedRequest = { kind: env.kind, body: env.body, candidateIds: env.candidateIds, baseModel: env.baseModel };
+    const raw = await blobs.get(env.bodyKey);
+    if (!raw) throw new Error(`job ${job.id}: request body ${env.bodyKey} is missing`); // → retries, then FAILED
+    const prepared: PreparedRequest = { kind: env.kind, body: JSON.parse(raw.toString('utf8')), candidateIds: env.candidateIds, baseModel: env.baseModel };
     try {
       const outcome = await runWithTimeout(config.asyncTimeoutMs, (s) => studio.execute(job.accountId, prepared, s), signal);
       const files = await saveFiles(job.accountId, outcome, config.jobRetentionMs);
@@ -151,6 +158,7 @@ export function createJobService(deps: {
       await credits.refund(env.reservation ?? null);
       await store.jobs.update(job.id, { status: 'FAILED', error: { detail: e.detail, code: e.code } });
     }
+    await blobs.delete(env.bodyKey);
     await notify(job.id, env.baseUrl);
   }
 
@@ -205,7 +213,9 @@ export function createJobService(deps: {
       const now = Date.now();
       const id = newJobId();
       const reservation = await reserve(accountId, prepared, id);
-      const envelope: JobEnvelope = { kind: prepared.kind, body: prepared.body, candidateIds: prepared.candidateIds, baseModel: prepared.baseModel, baseUrl, reservation };
+      const bodyKey = `jobs/${id}.json`;
+      await blobs.put(bodyKey, Buffer.from(JSON.stringify(prepared.body)), 'application/json');
+      const envelope: JobEnvelope = { kind: prepared.kind, bodyKey, candidateIds: prepared.candidateIds, baseModel: prepared.baseModel, baseUrl, reservation };
       let job: JobRecord;
       try {
         job = await store.jobs.create({
@@ -223,6 +233,7 @@ export function createJobService(deps: {
         });
       } catch (e) {
         await credits.refund(reservation);
+        await blobs.delete(bodyKey);
         // Two submits with one client_request_id raced: the loser answers like a retry.
         if (crid) {
           const existing = await store.jobs.findByClientRequestId(accountId, crid, now - IDEMPOTENCY_WINDOW_MS);
@@ -253,6 +264,7 @@ export function createJobService(deps: {
             const job = await store.jobs.getById(task.payload.jobId);
             if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
             await credits.refund((job.request as JobEnvelope).reservation ?? null);
+            await blobs.delete((job.request as JobEnvelope).bodyKey);
             await store.jobs.update(job.id, { status: 'FAILED', error: { detail: 'Internal error while running the job.', code: 'INTERNAL_ERROR' } });
             await notify(job.id, (job.request as JobEnvelope).baseUrl);
           },

@@ -72,6 +72,10 @@ test('async enhance: 202 handle, idempotent resubmit, 409 on a changed body, SUC
   assert.equal(job.result.download_urls.length, 1);
   assert.deepEqual(job.result.known_subjects, { counts: {}, matches: [] });
   assert.equal(job.error, null);
+  // The request body (a base64 image) was kept in the blob store, not the job row, and is gone now.
+  const row = await s.server.ctx.store.jobs.getById(sub.body.job_id);
+  assert.ok(!JSON.stringify(row!.request).includes(image.slice(0, 200)), 'the image is stored in the job row');
+  assert.equal(await s.server.ctx.blobs.get(`jobs/${sub.body.job_id}.json`), undefined);
 
   // The signed URL works without a key; tampering or expiry is 403.
   const url = new URL(job.result.download_urls[0]);
