@@ -12,6 +12,7 @@ import type { StudioKind, StudioOutcome, StudioService, PreparedRequest, KnownSu
 import { newJobId } from '../store/ids.js';
 import { requestFingerprint, resolveIdempotentSubmit, IDEMPOTENCY_WINDOW_MS } from './idempotency.js';
 import { signFileUrl } from '../blobs/signed-url.js';
+import { contentTypeFor, extensionFor } from '../imaging/output.js';
 import type { EventService } from './events.js';
 import { Semaphore } from './semaphore.js';
 import type { CreditService, Reservation } from '../credits/service.js';
@@ -63,8 +64,6 @@ export interface JobService {
   registerWorker(): void;
 }
 
-const ext = (format: 'jpg' | 'png') => format;
-const contentType = (format: 'jpg' | 'png') => (format === 'png' ? 'image/png' : 'image/jpeg');
 
 function yyyymmdd(t: number): string {
   return new Date(t).toISOString().slice(0, 10).replace(/-/g, '');
@@ -96,9 +95,10 @@ export function createJobService(deps: {
     const now = Date.now();
     const keys: string[] = [];
     for (const data of outcome.outputs) {
-      const key = `${yyyymmdd(now)}/${randomBytes(16).toString('hex')}.${ext(outcome.format)}`;
-      await blobs.put(`outputs/${key}`, data, contentType(outcome.format));
-      await store.files.create({ key, accountId, contentType: contentType(outcome.format), createdAt: now, expiresAt: now + keepMs });
+      const key = `${yyyymmdd(now)}/${randomBytes(16).toString('hex')}.${extensionFor(outcome.format)}`;
+      const type = contentTypeFor(outcome.format);
+      await blobs.put(`outputs/${key}`, data, type);
+      await store.files.create({ key, accountId, contentType: type, createdAt: now, expiresAt: now + keepMs });
       keys.push(key);
     }
     return keys;

@@ -1,7 +1,7 @@
 // Local /enhance: runs the enhancer in the worker pool, then the identity guard: every face of
 // the input must still be recognisably the same person in each output, else that output is
 // replaced by a gentler variant (down to a plain resize, which cannot change anyone).
-import type { IdentityEngine, FaceObservation } from '../identity/types.js';
+import type { IdentityEngine, FaceObservation, ImageAnalysis } from '../identity/types.js';
 import type { WorkerPool } from '../identity/pool.js';
 import { cosine } from '../identity/vectors.js';
 import { PAIR_THRESHOLD } from '../identity/thresholds.js';
@@ -35,7 +35,7 @@ export async function runLocalEnhance(opts: {
   signal: AbortSignal;
   /** Similarity an output face must keep; default the photo-vs-photo match threshold. */
   guardThreshold?: number;
-}): Promise<Buffer[]> {
+}): Promise<Array<{ data: Buffer; analysis: ImageAnalysis | null }>> {
   const threshold = opts.guardThreshold ?? PAIR_THRESHOLD;
   const engine = await opts.identity();
   // Faces first: the enhancer keeps them inside its crop, and the guard compares against them.
@@ -49,13 +49,17 @@ export async function runLocalEnhance(opts: {
     faces,
   });
   opts.signal.throwIfAborted();
-  const result: Buffer[] = [];
+  // Each output comes back with the guard's analysis of it (when it made one), so the caller
+  // can fill known_subjects without running the face models on the same image again.
+  const result: Array<{ data: Buffer; analysis: ImageAnalysis | null }> = [];
   for (const out of outs) {
     let current: EnhanceOutput | null = out;
     let data = toBuffer(out.data);
+    let analysis: ImageAnalysis | null = null;
     // Walk down the ladder of gentler variants while the face drifts.
     for (let step = 0; step < 6 && inputFaces.length > 0; step++) {
-      const sim = identityDrift(inputFaces, (await engine.analyze(data)).faces);
+      analysis = await engine.analyze(data);
+      const sim = identityDrift(inputFaces, analysis.faces);
       if (sim >= threshold) break;
       const gentler: EnhanceOutput | null = await opts.pool.run<EnhanceOutput | null>('enhance.gentler', {
         input: new Uint8Array(opts.input),
@@ -67,8 +71,9 @@ export async function runLocalEnhance(opts: {
       if (!gentler) break;
       current = gentler;
       data = toBuffer(gentler.data);
+      analysis = null;
     }
-    result.push(data);
+    result.push({ data, analysis });
   }
   return result;
 }

@@ -10,8 +10,8 @@ import type { ProfileRecord } from '../store/types.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { ProfileService } from '../profiles/service.js';
 import { referencePhotos } from '../profiles/pipeline.js';
-import type { IdentityEngine, ProfileModel } from '../identity/types.js';
-import { recognize, type Candidate, type RecognizedFace } from '../identity/recognize.js';
+import type { IdentityEngine, ImageAnalysis, ProfileModel } from '../identity/types.js';
+import { recognize, assignFaces, type Candidate, type RecognizedFace } from '../identity/recognize.js';
 import type { Provider, ProviderImage, StudioOperation, AspectRatio, Resolution, Quality } from '../providers/types.js';
 import type { ProviderRegistry } from '../context.js';
 import { checkCapabilities } from '../providers/validate.js';
@@ -145,12 +145,14 @@ export function createStudioService(deps: StudioDeps): StudioService {
     return Promise.all(specs.map(([s, field]) => loadImageInput(s, opts, field)));
   }
 
-  async function knownSubjects(images: Buffer[], candidates: Candidate[]): Promise<KnownSubjects> {
+  /** `analyses[i]`, when given, is a face analysis of `images[i]` already made (saves a model run). */
+  async function knownSubjects(images: Buffer[], candidates: Candidate[], analyses: Array<ImageAnalysis | null> = []): Promise<KnownSubjects> {
     const ks: KnownSubjects = { counts: {}, matches: [] };
     if (candidates.length === 0) return ks;
     const engine = await deps.identity();
     for (const [i, img] of images.entries()) {
-      const faces = await recognize(engine, img, candidates);
+      const known = analyses[i];
+      const faces = known ? assignFaces(known.faces, candidates) : await recognize(engine, img, candidates);
       for (const f of faces) {
         if (!f.profileId) continue;
         ks.counts[f.profileId] = (ks.counts[f.profileId] ?? 0) + 1;
@@ -171,7 +173,7 @@ export function createStudioService(deps: StudioDeps): StudioService {
     const num = (body as { num_output_images?: number }).num_output_images ?? 1;
 
     if (prep.baseModel === null) {
-      const outputs = await runLocalEnhance({
+      const enhanced = await runLocalEnhance({
         pool: await deps.pool(),
         identity: deps.identity,
         input: inputs[0].data,
@@ -180,7 +182,8 @@ export function createStudioService(deps: StudioDeps): StudioService {
         format,
         signal,
       });
-      return { format, outputs, knownSubjects: await knownSubjects(outputs, candidates) };
+      const outputs = enhanced.map((e) => e.data);
+      return { format, outputs, knownSubjects: await knownSubjects(outputs, candidates, enhanced.map((e) => e.analysis)) };
     }
 
     const provider = deps.providers.get(prep.baseModel)!;

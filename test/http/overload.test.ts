@@ -3,8 +3,8 @@
 // 400 UNSUPPORTED_OPERATION when the configured enhance model cannot enhance.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import zlib from 'node:zlib';
 import { startTestServer, fixture, type TestServer } from './harness.js';
+import { pngClaiming } from '../imaging/png-chunks.js';
 
 let s: TestServer;
 before(async () => {
@@ -14,41 +14,9 @@ after(async () => {
   await s.close();
 });
 
-/** A valid PNG whose header claims 30000×30000 pixels (900 MP); the pixel data is tiny. */
-function hugePngHeader(): Buffer {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
-  });
-  const crc = (b: Buffer) => {
-    let c = 0xffffffff;
-    for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(30000, 0);
-  ihdr.writeUInt32BE(30000, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', zlib.deflateSync(Buffer.alloc(1000))),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 test('an image whose header claims 900 megapixels is 400 IMAGE_TOO_LARGE, without decoding it', async () => {
-  const r = await s.json('POST', '/v1/phota/enhance', { image: hugePngHeader().toString('base64') });
+  const r = await s.json('POST', '/v1/phota/enhance', { image: pngClaiming(30000, 30000).toString('base64') });
   assert.equal(r.status, 400, JSON.stringify(r.body));
   assert.equal(r.body.code, 'IMAGE_TOO_LARGE');
 });

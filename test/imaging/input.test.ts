@@ -1,6 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32 } from 'node:zlib';
+import { pngClaiming } from './png-chunks.js';
 import sharp from 'sharp';
 import { ApiError } from '../../src/errors.js';
 import { loadImageInput, MAX_INPUT_BYTES, type ImageInputOptions } from '../../src/imaging/input.js';
@@ -26,28 +26,6 @@ async function expectApiError(p: Promise<unknown>, code: string, detailPattern?:
   assert.fail(`expected ${code}`);
 }
 
-/** A PNG whose IHDR claims width x height, with a valid CRC but (almost) no pixel data. */
-function pngClaiming(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(td) >>> 0);
-    return Buffer.concat([len, td, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 2; // RGB
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', Buffer.from([0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01])),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 /** Rewrites the SOF0 dimensions of a baseline JPEG. */
 function patchJpegSize(jpeg: Buffer, width: number, height: number): Buffer {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { crc32 } from 'node:zlib';
+import { pngChunk } from './png-chunks.js';
 import sharp from 'sharp';
 import { loadImageInput } from '../../src/imaging/input.js';
 import { stripJpegMetadata, stripPngMetadata } from '../../src/imaging/metadata.js';
@@ -71,14 +71,6 @@ function withSegments(jpeg: Buffer, ...segs: Buffer[]): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), ...segs, jpeg.subarray(2)]);
 }
 
-function pngChunk(type: string, data: Buffer): Buffer {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const td = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(td) >>> 0);
-  return Buffer.concat([len, td, crc]);
-}
 
 function pngChunkTypes(buf: Buffer): string[] {
   const out: string[] = [];

@@ -6,7 +6,7 @@ import { ApiError } from '../../src/errors.js';
 import { comfyCapabilities, fillWorkflow, parseWorkflow } from '../../src/providers/comfyui-workflow.js';
 import { createProviderRegistry, providerConfigFromEnv } from '../../src/providers/registry.js';
 import type { ProviderRequest } from '../../src/providers/types.js';
-import { closedPortUrl, FAST_RETRY, formData, json, png, sendJson, startStandIn } from './standin.js';
+import { closedPortUrl, FAST_RETRY, formData, json, png, sendJson, startStandIn, is } from './standin.js';
 
 const FLUX = 'providers/comfyui/workflows/flux.json';
 const PULID = 'providers/comfyui/workflows/flux-pulid.json';
@@ -33,7 +33,6 @@ function request(extra: Partial<ProviderRequest> = {}): ProviderRequest {
   };
 }
 
-const is = (status: number, code: string) => (e: unknown) => e instanceof ApiError && e.status === status && e.code === code;
 
 test('shipped workflows parse; placeholders fill with typed values', () => {
   const flux = parseWorkflow(JSON.parse(readFileSync(FLUX, 'utf8')), FLUX);

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
-import { ApiError } from '../../src/errors.js';
 import { createProviderRegistry, providerConfigFromEnv } from '../../src/providers/registry.js';
 import type { ProviderRequest } from '../../src/providers/types.js';
-import { closedPortUrl, FAST_RETRY, json, png, sendJson, startStandIn, type Received } from './standin.js';
+import { closedPortUrl, FAST_RETRY, json, png, sendJson, startStandIn, type Received, is } from './standin.js';
 
 function registry(env: Record<string, string | undefined>) {
   const c = providerConfigFromEnv(env);
@@ -27,7 +26,6 @@ function request(extra: Partial<ProviderRequest> = {}): ProviderRequest {
   };
 }
 
-const is = (status: number, code: string) => (e: unknown) => e instanceof ApiError && e.status === status && e.code === code;
 
 interface QueueBehaviour {
   submit?: (r: Received, res: ServerResponse) => boolean; // true = handled

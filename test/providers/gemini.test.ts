@@ -4,7 +4,7 @@ import { ApiError } from '../../src/errors.js';
 import { createProviderRegistry, providerConfigFromEnv } from '../../src/providers/registry.js';
 import type { ProviderRequest } from '../../src/providers/types.js';
 import { planReferences, rewritePrompt } from '../../src/studio/prompt.js';
-import { closedPortUrl, FAST_RETRY, json, png, sendJson, startStandIn, type Received } from './standin.js';
+import { closedPortUrl, FAST_RETRY, json, png, sendJson, startStandIn, type Received, is } from './standin.js';
 
 const MODEL = 'gemini-3.1-flash-image-preview';
 
@@ -98,8 +98,7 @@ test('nb2: refusals map to CONTENT_MODERATION, failures to clean errors', async 
   try {
     const p = registryFor(s.url).get('nb2')!;
     const run = () => p.generate(request([], 'x', { operation: 'generate' }));
-    const is = (status: number, code: string) => (e: unknown) => e instanceof ApiError && e.status === status && e.code === code;
-    await assert.rejects(run(), is(400, 'CONTENT_MODERATION'));
+        await assert.rejects(run(), is(400, 'CONTENT_MODERATION'));
     mode = 'finish';
     await assert.rejects(run(), is(400, 'CONTENT_MODERATION'));
     mode = 'text';

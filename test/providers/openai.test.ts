@@ -4,7 +4,7 @@ import { ApiError } from '../../src/errors.js';
 import { openaiSize, supportsInputFidelity } from '../../src/providers/openai.js';
 import { createProviderRegistry, providerConfigFromEnv } from '../../src/providers/registry.js';
 import type { ProviderRequest } from '../../src/providers/types.js';
-import { closedPortUrl, FAST_RETRY, formData, json, png, sendJson, startStandIn } from './standin.js';
+import { closedPortUrl, FAST_RETRY, formData, json, png, sendJson, startStandIn, is } from './standin.js';
 
 function registry(env: Record<string, string | undefined>) {
   return createProviderRegistry({ ...providerConfigFromEnv(env), retry: FAST_RETRY });
@@ -26,7 +26,6 @@ function request(extra: Partial<ProviderRequest> = {}): ProviderRequest {
   };
 }
 
-const is = (status: number, code: string) => (e: unknown) => e instanceof ApiError && e.status === status && e.code === code;
 
 test('size fitting and input_fidelity support', () => {
   assert.equal(openaiSize(1024, 1024), '1024x1024');

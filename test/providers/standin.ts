@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import sharp from 'sharp';
+import { ApiError } from '../../src/errors.js';
 
 export interface Received {
   method: string;
@@ -79,3 +80,6 @@ export async function closedPortUrl(): Promise<string> {
 }
 
 export const FAST_RETRY = { maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 2000 };
+
+/** assert.rejects matcher: an ApiError with this status and code. */
+export const is = (status: number, code: string) => (e: unknown) => e instanceof ApiError && e.status === status && e.code === code;

@@ -55,7 +55,7 @@ test('an over-processed output trips the guard and is replaced by a gentler vari
   const before = identityDrift((await engine.analyze(input)).faces, (await engine.analyze(spoiled[0] ?? (await overProcess(input)))).faces);
   assert.ok(before < PAIR_THRESHOLD, `the spoiled variant should drift, similarity ${before}`);
 
-  const outs = await runLocalEnhance({ pool, identity: async () => engine, input, variants: 1, format: 'jpg', signal: new AbortController().signal });
+  const outs = (await runLocalEnhance({ pool, identity: async () => engine, input, variants: 1, format: 'jpg', signal: new AbortController().signal })).map((o) => o.data);
   assert.equal(outs.length, 1);
   assert.ok(calls.includes('enhance.gentler'), `guard did not ask for a gentler variant: ${calls}`);
   assert.ok(!outs[0].equals(spoiled[0]), 'the spoiled output was returned');
@@ -72,7 +72,7 @@ test('a faithful output passes the guard untouched', async () => {
       return engine.pool.run(task, payload);
     },
   } as unknown as WorkerPool;
-  const outs = await runLocalEnhance({ pool, identity: async () => engine, input, variants: 2, format: 'png', signal: new AbortController().signal });
+  const outs = (await runLocalEnhance({ pool, identity: async () => engine, input, variants: 2, format: 'png', signal: new AbortController().signal })).map((o) => o.data);
   assert.equal(outs.length, 2);
   assert.deepEqual(calls, ['enhance']);
   assert.ok(!outs[0].equals(outs[1]), 'variants are copies');
