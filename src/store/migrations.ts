@@ -169,15 +169,65 @@ export const migrations: Record<string, Migration> = {
       await db.schema.alterTable('accounts').dropColumn('credit_micros').execute();
     },
   },
+
+  // Scale-out (issue #10): secrets every node shares; a lease token and a run count on jobs
+  // and profiles, so only the run holding the lease may write the outcome and operators see
+  // how often a task was started.
+  '0005_scale_out': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema
+        .createTable('node_secrets')
+        .addColumn('name', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+      for (const t of ['jobs', 'profiles']) {
+        await db.schema.alterTable(t).addColumn('run_token', 'text').execute();
+        await db.schema.alterTable(t).addColumn('runs', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      }
+      await db.schema.createIndex('jobs_status_updated').on('jobs').columns(['status', 'updated_at']).execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropIndex('jobs_status_updated').ifExists().execute();
+      for (const t of ['jobs', 'profiles']) {
+        await db.schema.alterTable(t).dropColumn('runs').execute();
+        await db.schema.alterTable(t).dropColumn('run_token').execute();
+      }
+      await db.schema.dropTable('node_secrets').ifExists().execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => migrations,
 };
 
-/** Applies every pending migration; throws if one fails (the database is left at the last good one). */
-export async function migrateToLatest(db: Kysely<any>): Promise<MigrationResultSet> {
-  const migrator = new Migrator({ db, provider: migrationProvider });
+/** Key of the Postgres advisory lock that serialises migrations across nodes. */
+export const MIGRATION_LOCK_KEY = 0x6c696b65; // 'like'
+
+/**
+ * Applies every pending migration; throws if one fails (the database is left at the last good one).
+ * On Postgres the whole run holds an advisory lock on one connection, so nodes starting at the
+ * same moment on an empty database migrate one after the other (the later ones find nothing
+ * to do) instead of racing on CREATE TABLE.
+ */
+export async function migrateToLatest(db: Kysely<any>, dialect: 'sqlite' | 'postgres' = 'sqlite'): Promise<MigrationResultSet> {
+  if (dialect === 'postgres') {
+    return db.connection().execute(async (conn) => {
+      await sql`select pg_advisory_lock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(conn);
+      try {
+        return await runMigrator(conn);
+      } finally {
+        await sql`select pg_advisory_unlock(${sql.lit(MIGRATION_LOCK_KEY)})`.execute(conn);
+      }
+    });
+  }
+  return runMigrator(db);
+}
+
+async function runMigrator(db: Kysely<any>): Promise<MigrationResultSet> {
+  // Unordered: migrations numbered by parallel branches may land after a later one ran.
+  const migrator = new Migrator({ db, provider: migrationProvider, allowUnorderedMigrations: true });
   const res = await migrator.migrateToLatest();
   if (res.error) {
     const failed = res.results?.find((r) => r.status === 'Error')?.migrationName;

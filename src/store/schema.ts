@@ -41,6 +41,9 @@ export interface ProfilesTable {
   image_urls: string; // JSON string[]
   images: string | null; // JSON PhotoReport[]
   model: string | null; // JSON
+  /** Lease token of the training run allowed to write (migration 0005). */
+  run_token: string | null;
+  runs: Generated<number>;
   created_at: number;
   updated_at: number;
 }
@@ -56,6 +59,9 @@ export interface JobsTable {
   callback_url: string | null;
   client_request_id: string | null;
   request_hash: string | null;
+  /** Lease token of the run allowed to finish the job (migration 0005). */
+  run_token: string | null;
+  runs: Generated<number>;
   created_at: number;
   updated_at: number;
   expires_at: number;
@@ -95,6 +101,13 @@ export interface CreditLedgerTable {
   created_at: number;
 }
 
+/** Installation-wide secrets every node shares (migration 0005). */
+export interface NodeSecretsTable {
+  name: string;
+  value: string;
+  created_at: number;
+}
+
 /** The embedded queue's table (src/queue/embedded.ts); lives in the same database. */
 export interface QueueTasksTable {
   id: string;
@@ -125,4 +138,5 @@ export interface Database extends QueueDatabase {
   files: FilesTable;
   deliveries: DeliveriesTable;
   credit_ledger: CreditLedgerTable;
+  node_secrets: NodeSecretsTable;
 }

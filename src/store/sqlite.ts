@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Store } from './types.js';
 import type { Database } from './schema.js';
 import { migrateToLatest } from './migrations.js';
@@ -14,6 +14,28 @@ export type SqliteStore = Store & { readonly db: Kysely<Database> };
 export interface SqliteStoreOptions extends Pick<KyselyStoreOptions, 'now'> {
   /** How long a writer waits for another process's lock before SQLITE_BUSY. Default 5000 ms. */
   busyTimeoutMs?: number;
+}
+
+/**
+ * Kysely's SQLite driver prepares every statement again on each call; preparing costs more
+ * than running the small queries of the hot paths. Statements are cached by SQL text
+ * (better-sqlite3 is synchronous, so one statement is never run twice at once; Kysely does
+ * not stream here). Bounded: the oldest statement goes when the cache is full.
+ */
+function withStatementCache(sqlite: BetterSqlite3.Database, max = 512): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let stmt = cache.get(text);
+      if (!stmt) {
+        stmt = sqlite.prepare(text);
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        cache.set(text, stmt);
+      }
+      return stmt as unknown as ReturnType<SqliteDatabase['prepare']>;
+    },
+  };
 }
 
 /**
@@ -34,7 +56,7 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
     sqlite.close();
     throw err;
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   try {
     await migrateToLatest(db);
   } catch (err) {

@@ -48,6 +48,8 @@ export interface ProfileRecord {
   images: PhotoReport[] | null; // filled once validated
   /** Trained identity model (engine-specific JSON); null until READY */
   model: unknown | null;
+  /** Training runs started (queue retries and runs interrupted by a stopped process count). */
+  runs: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -71,9 +73,25 @@ export interface JobRecord {
   callbackUrl: string | null;
   clientRequestId: string | null;
   requestHash: string | null;
+  /** Runs started: retries and runs interrupted by a stopped worker count; operators see it in `likeness jobs ls`. */
+  runs: number;
   createdAt: number;
   updatedAt: number;
   expiresAt: number;
+}
+
+/** What a status poll shows: the profile row without its model or photo list. */
+export interface ProfileStatusRecord {
+  id: string;
+  status: ProfileStatus;
+  message: string | null;
+  progress: number;
+  images: PhotoReport[] | null;
+}
+
+/** Fencing of final writes: the write happens only if `runToken` still holds the record's lease. */
+export interface Fence {
+  runToken?: string;
 }
 
 export interface FileRecord {
@@ -198,23 +216,36 @@ export interface Store {
     rotate(accountId: string, now: number, graceMs: number): Promise<WebhookSecret>;
   };
   profiles: {
-    create(p: Omit<ProfileRecord, 'createdAt' | 'updatedAt'>): Promise<ProfileRecord>;
+    create(p: Omit<ProfileRecord, 'createdAt' | 'updatedAt' | 'runs'>): Promise<ProfileRecord>;
     get(accountId: string, id: string): Promise<ProfileRecord | undefined>;
+    /** The poll path: a compiled query over only the columns the status shows. */
+    status(accountId: string, id: string): Promise<ProfileStatusRecord | undefined>;
     /** For workers, which act on behalf of any account. */
     getById(id: string): Promise<ProfileRecord | undefined>;
     /** Newest first; cursor is opaque. */
     list(accountId: string, opts: { tag?: string; limit: number; cursor?: string }): Promise<{ ids: string[]; nextCursor: string | null }>;
-    update(id: string, patch: ProfilePatch): Promise<void>;
+    /**
+     * Returns whether a row changed. With `runToken`, only while the profile is still training
+     * and that token holds its lease (a worker that lost its lease cannot write).
+     */
+    update(id: string, patch: ProfilePatch, fence?: Fence): Promise<boolean>;
+    /** Starts a training run: takes the lease (token) and counts the run, if the status is one of `statuses`. */
+    claimRun(id: string, token: string, statuses: ProfileStatus[]): Promise<ProfileRecord | undefined>;
     delete(accountId: string, id: string): Promise<boolean>;
-    /** Profiles stuck in a non-terminal state (for crash recovery). */
-    listByStatus(statuses: ProfileStatus[]): Promise<ProfileRecord[]>;
+    /** Profiles in these states (crash recovery, the stranded-work sweep), oldest first. */
+    listByStatus(statuses: ProfileStatus[], opts?: { updatedBefore?: number }): Promise<ProfileRecord[]>;
   };
   jobs: {
-    create(j: Omit<JobRecord, 'createdAt' | 'updatedAt'>): Promise<JobRecord>;
+    create(j: Omit<JobRecord, 'createdAt' | 'updatedAt' | 'runs'>): Promise<JobRecord>;
     get(accountId: string, id: string): Promise<JobRecord | undefined>;
     getById(id: string): Promise<JobRecord | undefined>;
     findByClientRequestId(accountId: string, clientRequestId: string, since: number): Promise<JobRecord | undefined>;
-    update(id: string, patch: Partial<Pick<JobRecord, 'status' | 'result' | 'error'>>): Promise<void>;
+    /** Returns whether a row changed; with `runToken`, only while QUEUED/RUNNING under that lease. */
+    update(id: string, patch: Partial<Pick<JobRecord, 'status' | 'result' | 'error'>>, fence?: Fence): Promise<boolean>;
+    /** Starts a run: RUNNING, lease token taken, run counted; undefined if the job is finished or gone. */
+    claimRun(id: string, token: string): Promise<JobRecord | undefined>;
+    /** QUEUED/RUNNING jobs not touched since `updatedBefore` (the stranded-work sweep). */
+    listUnfinished(updatedBefore: number, limit: number): Promise<JobRecord[]>;
     /** Deletes jobs whose expiresAt has passed; returns how many. */
     deleteExpired(now: number): Promise<number>;
   };
@@ -224,11 +255,22 @@ export interface Store {
     deleteExpired(now: number): Promise<string[]>;
   };
   deliveries: {
+    /** Creating an id that exists already is a no-op that returns the existing delivery. */
     create(d: Omit<DeliveryRecord, 'createdAt'>): Promise<DeliveryRecord>;
     /** PENDING deliveries due at `now`, oldest first. */
     due(now: number, limit: number): Promise<DeliveryRecord[]>;
+    /**
+     * Claims the next attempt atomically: attempts `attempts` → `attempts + 1` and the next
+     * attempt time, only if still PENDING, due at `now` and unchanged. true = this caller sends it.
+     */
+    claimAttempt(id: string, attempts: number, nextAttemptAt: number, now: number): Promise<boolean>;
     update(id: string, patch: Partial<Pick<DeliveryRecord, 'attempts' | 'nextAttemptAt' | 'status' | 'lastError'>>): Promise<void>;
     get(id: string): Promise<DeliveryRecord | undefined>;
+  };
+  /** Installation-wide secrets shared by every node (URL signing). */
+  nodeSecrets: {
+    /** The named secret; the first caller anywhere creates it with `generate()`. */
+    getOrCreate(name: string, generate: () => string): Promise<string>;
   };
   credits: CreditRepository;
   close(): Promise<void>;

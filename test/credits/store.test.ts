@@ -1,4 +1,5 @@
-// The credit repository against the real SQLite store in a temp dir.
+// The credit repository against the real store: SQLite in a temp dir, or a fresh Postgres
+// database in the distributed pass (tests about the SQLite file itself run only on SQLite).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,14 +13,17 @@ import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
 import { migrationProvider } from '../../src/store/migrations.js';
 import { ApiError } from '../../src/errors.js';
 import { InsufficientCredit } from '../../src/credits/errors.js';
+import { DISTRIBUTED, openTestStore } from '../support/backends.js';
+
+const SQLITE_ONLY = { skip: DISTRIBUTED ? 'about the SQLite file' : false };
 
 let dir: string;
 let file: string;
-let store: SqliteStore;
+let store: Pick<SqliteStore, 'accounts' | 'credits' | 'db' | 'close'>;
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'likeness-credits-'));
   file = join(dir, 'likeness.db');
-  store = await openSqliteStore(file);
+  store = DISTRIBUTED ? await openTestStore() : await openSqliteStore(file);
 });
 after(async () => {
   await store.close();
@@ -184,7 +188,7 @@ test('racing closes of one reservation: exactly one takes effect', async () => {
   await assertLedgerMatchesBalance(id);
 });
 
-test('a settle retried after a restart (new connection) does not refund again', async () => {
+test('a settle retried after a restart (new connection) does not refund again', SQLITE_ONLY, async () => {
   const id = await funded(1_000_000);
   const res = await store.credits.reserve(id, 300_000, 'job_crash');
   await store.credits.settle(res, 100_000);
@@ -223,7 +227,7 @@ test('20 concurrent reserves on a balance that fits 10 → exactly 10 succeed', 
   await assertLedgerMatchesBalance(id);
 });
 
-test('concurrent reserves from separate connections in separate threads never overdraw', async () => {
+test('concurrent reserves from separate connections in separate threads never overdraw', SQLITE_ONLY, async () => {
   const id = await funded(10 * 100_000);
   // Each worker thread opens its own connection to the same file, as separate processes would.
   const code = `
@@ -275,11 +279,11 @@ test('openReservations lists only reservations still held', async () => {
 
 test('the database itself refuses a negative balance', async () => {
   const id = await funded(5);
-  await assert.rejects(sql`update accounts set credit_micros = -1 where id = ${id}`.execute(store.db), /CHECK constraint/);
+  await assert.rejects(sql`update accounts set credit_micros = -1 where id = ${id}`.execute(store.db), /CHECK constraint|check constraint/i);
   assert.equal(await store.credits.balance(id), 5);
 });
 
-test('migrating an existing database gives existing accounts a zero balance', async () => {
+test('migrating an existing database gives existing accounts a zero balance', SQLITE_ONLY, async () => {
   const old = join(dir, 'old.db');
   const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new BetterSqlite3(old) }) });
   const res = await new Migrator({ db, provider: migrationProvider }).migrateTo('0001_initial');

@@ -44,7 +44,7 @@ test('fingerprint changes with any counted field, callback_url and endpoint', ()
 function job(hash: string): JobRecord {
   return {
     id: 'job_1', accountId: 'acc', kind: 'edit', status: 'QUEUED', request: {}, result: null, error: null,
-    callbackUrl: null, clientRequestId: 'r1', requestHash: hash, createdAt: 0, updatedAt: 0, expiresAt: 1,
+    callbackUrl: null, clientRequestId: 'r1', requestHash: hash, runs: 0, createdAt: 0, updatedAt: 0, expiresAt: 1,
   };
 }
 

@@ -1,27 +1,21 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite.js';
+import { openTestStore, type TestStore } from '../support/backends.js';
 import { newJobId, newKey, newProfileId } from '../../src/store/ids.js';
 import { ApiError, ValidationFailed } from '../../src/errors.js';
 import { CLIENT_REQUEST_ID_TTL_MS } from '../../src/store/kysely-store.js';
 import type { JobRecord, ProfileRecord } from '../../src/store/types.js';
 
-let dir: string;
-let store: SqliteStore;
+// One suite for every backend: SQLite here, Postgres in the distributed pass.
+let store: TestStore;
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'likeness-store-'));
-  store = await openSqliteStore(join(dir, 'db', 'likeness.db'));
+  store = await openTestStore();
 });
 after(async () => {
   await store.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
-const profile = (accountId: string, over: Partial<ProfileRecord> = {}): Omit<ProfileRecord, 'createdAt' | 'updatedAt'> => ({
+const profile = (accountId: string, over: Partial<Omit<ProfileRecord, 'runs'>> = {}): Omit<ProfileRecord, 'createdAt' | 'updatedAt' | 'runs'> => ({
   id: newProfileId(),
   accountId,
   tag: null,
@@ -35,7 +29,7 @@ const profile = (accountId: string, over: Partial<ProfileRecord> = {}): Omit<Pro
   ...over,
 });
 
-const job = (accountId: string, over: Partial<JobRecord> = {}): Omit<JobRecord, 'createdAt' | 'updatedAt'> => ({
+const job = (accountId: string, over: Partial<Omit<JobRecord, 'runs'>> = {}): Omit<JobRecord, 'createdAt' | 'updatedAt' | 'runs'> => ({
   id: newJobId(),
   accountId,
   kind: 'edit',
@@ -48,17 +42,6 @@ const job = (accountId: string, over: Partial<JobRecord> = {}): Omit<JobRecord, 
   requestHash: null,
   expiresAt: Date.now() + 7 * 86400_000,
   ...over,
-});
-
-test('sqlite pragmas: WAL, foreign keys', () => {
-  const raw = new BetterSqlite3(join(dir, 'db', 'likeness.db'), { readonly: true });
-  try {
-    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
-    const tables = raw.prepare("select name from sqlite_master where type='table'").all().map((r: any) => r.name);
-    for (const t of ['accounts', 'api_keys', 'webhook_secrets', 'profiles', 'jobs', 'files', 'deliveries', 'queue_tasks']) assert.ok(tables.includes(t), t);
-  } finally {
-    raw.close();
-  }
 });
 
 test('accounts: create, get, webhook url', async () => {
@@ -99,23 +82,6 @@ test('keys: stored hashed, found by key, revoked by id or key, counted', async (
   assert.equal(await store.keys.count(), before);
   const revoked = (await store.keys.list()).find((k) => k.id === r1.id);
   assert.equal(typeof revoked?.revokedAt, 'number');
-
-  // The key string itself is nowhere in the database file or its WAL.
-  const k3 = newKey();
-  await store.keys.create(a.id, k3, 'secret-check');
-  const files = readdirSync(join(dir, 'db')).filter((f) => f.startsWith('likeness.db'));
-  assert.ok(files.length >= 1);
-  for (const f of files) {
-    const bytes = readFileSync(join(dir, 'db', f));
-    for (const k of [k1, k2, k3]) assert.equal(bytes.includes(Buffer.from(k)), false, `${f} contains a key`);
-  }
-  const raw = new BetterSqlite3(join(dir, 'db', 'likeness.db'), { readonly: true });
-  try {
-    const rows = raw.prepare('select * from api_keys').all();
-    assert.ok(!JSON.stringify(rows).includes(k3));
-  } finally {
-    raw.close();
-  }
 });
 
 test('webhook secrets: created on first use, rotation keeps the old one until it retires', async () => {
@@ -217,26 +183,6 @@ test('profiles: newest first, exact tag filter, cursor pagination', async () => 
   await assert.rejects(store.profiles.list(a.id, { limit: 0 }), ValidationFailed);
 });
 
-test('deleting a profile cascades to rows that reference it', async () => {
-  // Nothing in the current schema references profiles yet; prove the foreign-key cascade
-  // is live on this connection so tables added later with ON DELETE CASCADE behave.
-  const a = await store.accounts.create('cascade');
-  const p = await store.profiles.create(profile(a.id));
-  const raw = new BetterSqlite3(join(dir, 'db', 'likeness.db'));
-  try {
-    raw.exec('create table if not exists t_profile_faces (id integer primary key, profile_id text not null references profiles(id) on delete cascade)');
-  } finally {
-    raw.close();
-  }
-  const { sql } = await import('kysely');
-  await sql`insert into t_profile_faces (profile_id) values (${p.id})`.execute(store.db);
-  await assert.rejects(sql`insert into t_profile_faces (profile_id) values ('nope')`.execute(store.db), /FOREIGN KEY/);
-  assert.equal(await store.profiles.delete(a.id, p.id), true);
-  const left = await sql<{ n: number }>`select count(*) as n from t_profile_faces`.execute(store.db);
-  assert.equal(left.rows[0]!.n, 0);
-  await sql`drop table t_profile_faces`.execute(store.db);
-});
-
 test('jobs: create, get, isolation, update, client_request_id window, expiry', async () => {
   const a = await store.accounts.create('jobs');
   const other = await store.accounts.create('jobs-other');
@@ -275,7 +221,7 @@ test('jobs: create, get, isolation, update, client_request_id window, expiry', a
 
 test('jobs: a client_request_id older than the window can be used again', async () => {
   let clock = 1_900_000_000_000;
-  const s = await openSqliteStore(join(dir, 'clock.db'), { now: () => clock });
+  const s = await openTestStore({ now: () => clock });
   try {
     const a = await s.accounts.create('old');
     const first = await s.jobs.create(job(a.id, { clientRequestId: 'again', expiresAt: clock + 7 * 86400_000 }));
@@ -322,18 +268,78 @@ test('deliveries: create, due (oldest first, only pending and due), update, get'
   assert.equal(await store.deliveries.get('dlv_missing'), undefined);
 });
 
-test('reopening the file keeps data and does not re-run migrations', async () => {
-  const file = join(dir, 'reopen.db');
-  const s1 = await openSqliteStore(file);
-  const a = await s1.accounts.create('persist');
-  const key = newKey();
-  await s1.keys.create(a.id, key, null);
-  await s1.close();
-  await s1.close(); // idempotent
-  const s2 = await openSqliteStore(file);
-  try {
-    assert.equal((await s2.keys.findAccountByKey(key))?.accountId, a.id);
-  } finally {
-    await s2.close();
-  }
+//END
+
+test('profiles: the status read returns only what a poll shows', async () => {
+  const a = await store.accounts.create('status');
+  const p = await store.profiles.create(profile(a.id));
+  const images = [{ url: 'https://example.com/a.jpg', accepted: true, reasons: [] }];
+  await store.profiles.update(p.id, { status: 'READY', progress: 1, images, model: { centroid: [1, 2, 3] }, message: null });
+  assert.deepEqual(await store.profiles.status(a.id, p.id), { id: p.id, status: 'READY', message: null, progress: 1, images });
+  assert.equal(await store.profiles.status('acc_other', p.id), undefined);
+  assert.equal(await store.profiles.status(a.id, 'missing'), undefined);
+});
+
+test('profiles: a run takes the lease; a run that lost it cannot write', async () => {
+  const a = await store.accounts.create('fence');
+  const p = await store.profiles.create(profile(a.id, { status: 'QUEUING' }));
+  const first = await store.profiles.claimRun(p.id, 'run-a', ['QUEUING', 'IN_PROGRESS']);
+  assert.equal(first?.runs, 1);
+  assert.equal(await store.profiles.update(p.id, { status: 'IN_PROGRESS' }, { runToken: 'run-a' }), true);
+  // Another worker takes over (the first was paused past its lease).
+  assert.equal((await store.profiles.claimRun(p.id, 'run-b', ['QUEUING', 'IN_PROGRESS']))?.runs, 2);
+  assert.equal(await store.profiles.update(p.id, { status: 'READY', progress: 1 }, { runToken: 'run-a' }), false, 'late write refused');
+  assert.equal(await store.profiles.update(p.id, { status: 'READY', progress: 1 }, { runToken: 'run-b' }), true);
+  assert.equal(await store.profiles.update(p.id, { status: 'ERROR' }, { runToken: 'run-b' }), false, 'a finished profile is final');
+  assert.equal((await store.profiles.getById(p.id))?.status, 'READY');
+  assert.equal(await store.profiles.claimRun(p.id, 'run-c', ['QUEUING', 'IN_PROGRESS']), undefined);
+});
+
+test('jobs: claimRun counts runs; only the current run finishes the job, once', async () => {
+  const a = await store.accounts.create('jobfence');
+  const j = await store.jobs.create(job(a.id));
+  assert.equal(j.runs, 0);
+  const r1 = await store.jobs.claimRun(j.id, 'tok-1');
+  assert.equal(r1?.status, 'RUNNING');
+  assert.equal(r1?.runs, 1);
+  assert.equal((await store.jobs.claimRun(j.id, 'tok-2'))?.runs, 2);
+  assert.equal(await store.jobs.update(j.id, { status: 'SUCCEEDED', result: { n: 1 } }, { runToken: 'tok-1' }), false);
+  assert.equal(await store.jobs.update(j.id, { status: 'SUCCEEDED', result: { n: 2 } }, { runToken: 'tok-2' }), true);
+  assert.equal(await store.jobs.update(j.id, { status: 'FAILED' }, { runToken: 'tok-2' }), false);
+  const done = await store.jobs.getById(j.id);
+  assert.deepEqual([done?.status, done?.result, done?.runs], ['SUCCEEDED', { n: 2 }, 2]);
+  assert.equal(await store.jobs.claimRun(j.id, 'tok-3'), undefined, 'a finished job is not run again');
+});
+
+test('jobs: listUnfinished finds queued and running jobs not touched lately', async () => {
+  const a = await store.accounts.create('sweep');
+  const j = await store.jobs.create(job(a.id));
+  const finished = await store.jobs.create(job(a.id));
+  await store.jobs.update(finished.id, { status: 'FAILED' });
+  const ids = (await store.jobs.listUnfinished(Date.now() + 1000, 1000)).map((r) => r.id);
+  assert.ok(ids.includes(j.id));
+  assert.ok(!ids.includes(finished.id));
+  assert.ok(!(await store.jobs.listUnfinished(j.updatedAt - 1, 1000)).some((r) => r.id === j.id));
+});
+
+test('deliveries: an attempt is claimed by exactly one of many racing callers; ids are idempotent', async () => {
+  const a = await store.accounts.create('claims');
+  const t = Date.now();
+  const d = { id: 'dlv_claim', accountId: a.id, url: 'https://cb.example.com', body: '{}', attempts: 0, nextAttemptAt: t, status: 'PENDING' as const, lastError: null };
+  await store.deliveries.create(d);
+  const again = await store.deliveries.create({ ...d, body: '{"other":1}' });
+  assert.equal(again.body, '{}', 'a second create of one id keeps the first');
+  const wins = await Promise.all(Array.from({ length: 8 }, () => store.deliveries.claimAttempt('dlv_claim', 0, t + 30_000, t)));
+  assert.equal(wins.filter(Boolean).length, 1);
+  assert.equal((await store.deliveries.get('dlv_claim'))?.attempts, 1);
+  assert.equal(await store.deliveries.claimAttempt('dlv_claim', 1, t + 60_000, t), false, 'not due until the next attempt time');
+  assert.equal(await store.deliveries.claimAttempt('dlv_claim', 1, t + 60_000, t + 30_000), true);
+});
+
+test('node secrets: the first caller creates it, everyone else reads the same value', async () => {
+  let n = 0;
+  const values = await Promise.all(Array.from({ length: 6 }, () => store.nodeSecrets.getOrCreate('url-signing', () => `s${++n}`)));
+  assert.equal(new Set(values).size, 1);
+  assert.equal(await store.nodeSecrets.getOrCreate('url-signing', () => 'never'), values[0]);
+  assert.notEqual(await store.nodeSecrets.getOrCreate('other', () => 'x'), values[0]);
 });

@@ -1,0 +1,46 @@
+// Distributed metadata store: PostgreSQL through `pg` and Kysely, the same repositories and
+// migrations as SQLite. Any number of nodes share one database.
+import pg from 'pg';
+import { Kysely, PostgresDialect } from 'kysely';
+import type { Store } from './types.js';
+import type { Database } from './schema.js';
+import { migrateToLatest } from './migrations.js';
+import { createKyselyStore, type KyselyStoreOptions } from './kysely-store.js';
+
+export type PostgresStore = Store & { readonly db: Kysely<Database> };
+
+export interface PostgresStoreOptions extends Pick<KyselyStoreOptions, 'now'> {
+  /** Connections in this process's pool. Default 10. */
+  poolSize?: number;
+}
+
+// int8 (bigint: our unix-ms times, counts) as JS numbers: every value we store is a safe integer.
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Connects, applies migrations (under an advisory lock) and returns the store. */
+export async function openPostgresStore(url: string, opts: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, types });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', (err) => console.error(JSON.stringify({ msg: 'postgres pool error', error: err.message })));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await migrateToLatest(db, 'postgres');
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  let closed = false;
+  const store = createKyselyStore(db, {
+    now: opts.now,
+    onClose: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  });
+  return Object.assign(store, { db });
+}
