@@ -4,7 +4,7 @@
 // single-process mode, after its lease expires when several processes share the file).
 import { hostname } from 'node:os';
 import type { Kysely, Selectable } from 'kysely';
-import type { EnqueueOptions, Queue, QueueTask, TaskHandler } from './types.js';
+import { CRASH_SLACK, TaskInterrupted, type EnqueueOptions, type Queue, type QueueTask, type TaskHandler } from './types.js';
 import type { QueueDatabase, QueueTasksTable } from '../store/schema.js';
 import { newId } from '../store/ids.js';
 import { exponentialBackoff } from './backoff.js';
@@ -37,8 +37,7 @@ export interface EmbeddedQueue extends Queue {
   readonly owner: string;
 }
 
-/** Runs interrupted by crashes also count as attempts; past maxAttempts + this, a task fails without running again (poison task). */
-export const CRASH_SLACK = 2;
+export { CRASH_SLACK } from './types.js';
 
 type Registration = {
   concurrency: number;
@@ -234,14 +233,14 @@ export function createEmbeddedQueue<DB extends QueueDatabase>(database: Kysely<D
     const maxAttempts = num(row.max_attempts);
     let task: QueueTask<unknown>;
     try {
-      task = { id: row.id, queue: row.queue, payload: JSON.parse(row.payload), attempt };
+      const interruptions = Math.max(0, attempt - 1 - num(row.failures));
+      task = { id: row.id, queue: row.queue, payload: JSON.parse(row.payload), attempt, token: `${row.id}@${attempt}@${owner}`, interruptions };
     } catch (err) {
       await settle(row.id, { status: 'failed', last_error: errorText(err), finished_at: Date.now(), lease_owner: null, lease_until: null });
       return;
     }
     if (attempt > maxAttempts + CRASH_SLACK) {
-      const err = new Error(`task was interrupted ${attempt - 1} times`);
-      await exhaust(reg, task, err, row.id);
+      await exhaust(reg, task, new TaskInterrupted(task.interruptions), row.id);
       return;
     }
     let failure: { error: unknown } | undefined;
@@ -261,6 +260,7 @@ export function createEmbeddedQueue<DB extends QueueDatabase>(database: Kysely<D
     }
     await settle(row.id, {
       status: 'waiting',
+      failures: num(row.failures) + 1,
       run_at: Date.now() + Math.max(0, backoff(attempt)),
       last_error: errorText(failure.error),
       lease_owner: null,

@@ -7,6 +7,14 @@ export interface QueueTask<T = unknown> {
   payload: T;
   /** 1 on the first run, 2 on the first retry, ... */
   attempt: number;
+  /**
+   * Unique to this run of the task: the lease. Handlers take it into the record they work on
+   * (store `claimRun`) and fence their final writes on it, so a run that lost its lease (its
+   * process paused past it, another worker took over) cannot write a result, charge or call back.
+   */
+  token: string;
+  /** Earlier runs that ended without an outcome because their process stopped (crash, kill, restart). */
+  interruptions: number;
 }
 
 export interface EnqueueOptions {
@@ -37,4 +45,15 @@ export interface Queue {
   stop(graceMs: number): Promise<void>;
   /** Waiting + running tasks of one queue (for admission control: 503 OVERLOADED). */
   depth(queue: string): Promise<number>;
+}
+
+/** Runs interrupted by crashes also count as attempts; past maxAttempts + this, a task fails without running again (poison task). */
+export const CRASH_SLACK = 2;
+
+/** What onExhausted gets when a task was interrupted too often to be run again. */
+export class TaskInterrupted extends Error {
+  constructor(readonly interruptions: number) {
+    super(`the task was interrupted ${interruptions} times (its process stopped while it ran)`);
+    this.name = 'TaskInterrupted';
+  }
 }

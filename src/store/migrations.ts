@@ -186,8 +186,11 @@ export const migrations: Record<string, Migration> = {
         await db.schema.alterTable(t).addColumn('runs', 'integer', (c) => c.notNull().defaultTo(0)).execute();
       }
       await db.schema.createIndex('jobs_status_updated').on('jobs').columns(['status', 'updated_at']).execute();
+      // Runs that threw, so runs that were interrupted (attempt - 1 - failures) can be told apart.
+      await db.schema.alterTable('queue_tasks').addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     },
     async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('queue_tasks').dropColumn('failures').execute();
       await db.schema.dropIndex('jobs_status_updated').ifExists().execute();
       for (const t of ['jobs', 'profiles']) {
         await db.schema.alterTable(t).dropColumn('runs').execute();

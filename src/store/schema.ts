@@ -115,6 +115,7 @@ export interface QueueTasksTable {
   payload: string; // JSON
   status: 'waiting' | 'running' | 'done' | 'failed';
   attempt: number; // runs started so far
+  failures: Generated<number>; // runs whose handler threw (migration 0005)
   max_attempts: number;
   run_at: number;
   lease_owner: string | null;
