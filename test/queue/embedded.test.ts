@@ -64,7 +64,7 @@ test('runs a task once with its payload, marks it done, depth counts waiting + r
   assert.equal(await q.depth('basic'), 1, 'running counts');
   release();
   await waitFor(async () => (await row(id))?.status === 'done', 'done');
-  assert.deepEqual(seen, [{ id, queue: 'basic', payload: { hello: 'world' }, attempt: 1 }]);
+  assert.deepEqual(seen, [{ id, queue: 'basic', payload: { hello: 'world' }, attempt: 1, token: `${id}@1@${q.owner}`, interruptions: 0 }]);
   assert.equal(await q.depth('basic'), 0);
   assert.equal(await q.depth('basic-other'), 1, 'a queue without a handler keeps its tasks');
   await q.stop(1000);
