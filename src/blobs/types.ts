@@ -6,4 +6,9 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Deletes every key under a prefix ("profiles/abc/"). */
   deletePrefix(prefix: string): Promise<void>;
+  /**
+   * A URL that downloads the blob directly from the store for `expiresInS` seconds (S3
+   * pre-signed). Absent when the store cannot mint one: Likeness serves the file itself.
+   */
+  presignedUrl?(key: string, expiresInS: number): Promise<string>;
 }
