@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// The `likeness` command: `serve` (API + in-process workers on the embedded defaults) and
-// admin commands for keys and profiles, which work on the same data directory.
-import { loadConfig, ConfigError } from './config.js';
+// The `likeness` command: `serve` (the roles in LIKENESS_ROLES: API and in-process workers by
+// default), `worker` (queues only, no HTTP) and admin commands for keys and profiles, which
+// work on the configured database (the data directory's SQLite, or LIKENESS_DATABASE_URL).
+import { loadConfig, ConfigError, type Config } from './config.js';
 import { startServer } from './server.js';
-import { openEmbedded } from './store/embedded.js';
+import { openStore } from './context.js';
+import type { Store } from './store/types.js';
 import { newKey } from './store/ids.js';
+import { migrateData } from './migrate-data.js';
 import { VERSION } from './version.js';
 import { mkdir } from 'node:fs/promises';
 import { creditsCommand, CREDITS_USAGE } from './credits/cli.js';
@@ -13,7 +16,11 @@ import { creditsEnabledFromEnv } from './credits/prices.js';
 const USAGE = `likeness ${VERSION}: a self-hosted Phota-compatible API
 
 Usage:
-  likeness serve                     start the API (embedded SQLite, blobs and workers)
+  likeness serve                     start the roles in LIKENESS_ROLES (default api,worker)
+  likeness worker                    run queued work only (training, studio jobs, webhooks); no HTTP
+  likeness migrate-data --from DIR   copy an embedded data dir (SQLite + blobs) to the
+                                     configured Postgres / S3
+  likeness jobs ls                   unfinished jobs with their run counts
   likeness keys create [--name N]    create an account and API key (printed once)
   likeness keys ls                   list keys (never the keys themselves)
   likeness keys revoke <key-id|key>  revoke a key
@@ -27,34 +34,36 @@ function flag(args: string[], name: string): string | null {
   return i >= 0 && i + 1 < args.length ? args[i + 1] : null;
 }
 
-async function withStore<T>(fn: (e: Awaited<ReturnType<typeof openEmbedded>>) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  await mkdir(config.dataDir, { recursive: true });
-  const e = await openEmbedded(config.dataDir);
+async function withStore<T>(fn: (e: { store: Store }) => Promise<T>): Promise<T> {
+  const store = await openStore(loadConfig());
   try {
-    return await fn(e);
+    return await fn({ store });
   } finally {
-    await e.store.close();
+    await store.close();
   }
 }
 
-async function createKey(store: Awaited<ReturnType<typeof openEmbedded>>['store'], name: string | null) {
+async function createKey(store: Store, name: string | null) {
   const account = await store.accounts.create(name);
   const key = newKey();
   const rec = await store.keys.create(account.id, key, name);
   return { key, rec, account };
 }
 
-async function serve() {
-  const config = loadConfig();
-  // On first start with no keys, create one so a newcomer can call the API at once.
+async function serve(config: Config) {
   await mkdir(config.dataDir, { recursive: true });
-  const first = await withStore(async ({ store }) => ((await store.keys.count()) === 0 ? createKey(store, 'default') : null));
+  // On first start with no keys, create one so a newcomer can call the API at once.
+  const first = config.roles.has('api')
+    ? await withStore(async ({ store }) => ((await store.keys.count()) === 0 ? createKey(store, 'default') : null))
+    : null;
   const server = await startServer(config);
   if (first) {
     console.log(`\nNo API keys existed, so one was created (it is shown only this once):\n\n  X-API-Key: ${first.key}\n`);
   }
-  console.log(`Likeness ${VERSION} listening on ${server.url}/v1/phota/  (data: ${config.dataDir})`);
+  const roles = [...config.roles].join(',');
+  const where = config.databaseUrl ? 'database: postgres' : `data: ${config.dataDir}`;
+  if (server.app) console.log(`Likeness ${VERSION} (${roles}) listening on ${server.url}/v1/phota/  (${where})`);
+  else console.log(`Likeness ${VERSION} worker running (${where}); no HTTP port`);
   let stopping = false;
   const stop = (sig: string) => {
     if (stopping) return;
@@ -78,7 +87,26 @@ async function main(argv: string[]) {
   switch (cmd) {
     case 'serve':
     case undefined:
-      return serve();
+      return serve(loadConfig());
+    case 'worker':
+      return serve(loadConfig({ ...process.env, LIKENESS_ROLES: 'worker' }));
+    case 'migrate-data': {
+      const from = flag([sub, ...rest].filter((a) => a !== undefined), '--from');
+      if (!from) break;
+      const report = await migrateData(from, loadConfig(), (line) => console.log(line));
+      console.log(`Copied ${report.rows} rows in ${report.tables} tables and ${report.blobs} files.`);
+      return;
+    }
+    case 'jobs':
+      if (sub === 'ls') {
+        await withStore(async ({ store }) => {
+          const jobs = await store.jobs.listUnfinished(Date.now() + 1, 1000);
+          if (jobs.length === 0) console.log('No unfinished jobs.');
+          for (const j of jobs) console.log(`${j.id}\t${j.status}\truns ${j.runs}\taccount ${j.accountId}\t${j.kind}\t${new Date(j.createdAt).toISOString()}`);
+        });
+        return;
+      }
+      break;
     case 'keys':
       if (sub === 'create') {
         const { key, rec } = await withStore((e) => createKey(e.store, flag(rest, '--name')));
@@ -106,7 +134,7 @@ async function main(argv: string[]) {
       if (sub === 'ls') {
         await withStore(async (e) => {
           for (const p of await e.store.profiles.listByStatus(['VALIDATING', 'QUEUING', 'IN_PROGRESS', 'READY', 'ERROR', 'INACTIVE'])) {
-            console.log(`${p.id}\t${p.status}\taccount ${p.accountId}\t${p.tag ?? '-'}\t${new Date(p.createdAt).toISOString()}`);
+            console.log(`${p.id}\t${p.status}\taccount ${p.accountId}\t${p.tag ?? '-'}\t${new Date(p.createdAt).toISOString()}\truns ${p.runs}`);
           }
         });
         return;

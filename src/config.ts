@@ -37,7 +37,36 @@ export interface Config {
   enhanceBaseModel: string | null;
   /** Delay before each callback/webhook attempt in ms; null = the built-in schedule (6 attempts over ~1 h). */
   callbackRetryDelaysMs: number[] | null;
+  /** What this process does: `api` (HTTP), `worker` (queues: training, studio jobs, deliveries). */
+  roles: ReadonlySet<Role>;
+  /** postgres://… : the metadata store on PostgreSQL; null = SQLite in the data dir. */
+  databaseUrl: string | null;
+  /** redis://… : queues on BullMQ and rate limits counted in Redis; null = in-process. */
+  redisUrl: string | null;
+  /** Prefix of every Redis key this installation uses. */
+  redisPrefix: string;
+  /** Blobs on S3 (or compatible) when a bucket is set; null = the data dir. */
+  s3: S3Config | null;
+  /** Queue lease: a task whose worker stopped renewing it is run elsewhere after this long. */
+  queueLeaseMs: number;
+  /** How often a worker re-queues work the database has but the queue lost (e.g. enqueue after a crash). */
+  sweepIntervalMs: number;
   env: NodeJS.ProcessEnv;
+}
+
+export type Role = 'api' | 'worker';
+
+export interface S3Config {
+  bucket: string;
+  endpoint: string | null;
+  region: string;
+  forcePathStyle: boolean;
+  checksums: 'when_supported' | 'when_required';
+  keyPrefix: string;
+  /** download_urls point at S3 (pre-signed) rather than at Likeness's own signed file route. */
+  presign: boolean;
+  /** From AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (/ AWS_SESSION_TOKEN); null = the SDK's provider chain. */
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | null;
 }
 
 export class ConfigError extends Error {}
@@ -96,7 +125,66 @@ export const SETTINGS: Array<[string, string, string]> = [
   ['LIKENESS_CREDITS', '0', 'Prepaid credits: requests that would charge need a balance (402 otherwise)'],
   ['LIKENESS_PRICES', 'contract prices', 'JSON of prices in dollars, e.g. {"enhance": 0.12, "profile.standard": 2.9}'],
   ['LIKENESS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
+  ['LIKENESS_ROLES', 'api,worker', 'What `serve` runs: api (HTTP), worker (training, studio jobs, webhooks), or both'],
+  ['LIKENESS_DATABASE_URL', '(SQLite in the data dir)', 'postgres://user:pass@host:5432/db: metadata on PostgreSQL'],
+  ['LIKENESS_REDIS_URL', '(in-process queue)', 'redis://host:6379: queues on BullMQ, rate limits shared by every node'],
+  ['LIKENESS_REDIS_PREFIX', 'likeness', 'Prefix of every Redis key'],
+  ['LIKENESS_S3_BUCKET', '(blobs in the data dir)', 'Photos, references and outputs in this S3 bucket'],
+  ['LIKENESS_S3_ENDPOINT', '(AWS)', 'S3-compatible endpoint (MinIO, R2, ...)'],
+  ['LIKENESS_S3_REGION', 'us-east-1', 'S3 region (AWS_REGION also works)'],
+  ['LIKENESS_S3_FORCE_PATH_STYLE', '0', 'Bucket in the URL path (most S3-compatible servers)'],
+  ['LIKENESS_S3_CHECKSUMS', 'when_supported', 'when_required: send checksums only where S3 demands them (servers that reject the SDK default)'],
+  ['LIKENESS_S3_PREFIX', '(none)', 'Key prefix inside the bucket, e.g. likeness/'],
+  ['LIKENESS_S3_PRESIGN', '1', 'download_urls are S3 pre-signed URLs (0: Likeness-signed URLs served by any API node)'],
+  ['LIKENESS_QUEUE_LEASE_S', '30', 'A task whose worker stops renewing its lease runs elsewhere after this long'],
+  ['LIKENESS_SWEEP_INTERVAL_S', '60', 'How often workers re-queue work the database has but the queue lost'],
 ];
+
+function roles(env: NodeJS.ProcessEnv): ReadonlySet<Role> {
+  const raw = env.LIKENESS_ROLES;
+  if (raw === undefined || raw.trim() === '') return new Set<Role>(['api', 'worker']);
+  const parts = raw.split(',').map((p) => p.trim().toLowerCase()).filter(Boolean);
+  if (parts.length === 0 || parts.some((p) => p !== 'api' && p !== 'worker')) {
+    throw new ConfigError(`LIKENESS_ROLES must be api, worker or api,worker, got "${raw}"`);
+  }
+  return new Set(parts as Role[]);
+}
+
+function urlSetting(env: NodeJS.ProcessEnv, name: string, protocols: string[]): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  try {
+    if (protocols.includes(new URL(raw).protocol)) return raw;
+  } catch {
+    // reported below
+  }
+  throw new ConfigError(`${name} must be a ${protocols.map((p) => p + '//').join(' or ')} URL, got "${raw.replace(/\/\/[^@/]*@/, '//…@')}"`);
+}
+
+function s3Config(env: NodeJS.ProcessEnv): S3Config | null {
+  const bucket = env.LIKENESS_S3_BUCKET;
+  if (!bucket) return null;
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError(`LIKENESS_S3_BUCKET is not a valid bucket name: "${bucket}"`);
+  const checksums = (env.LIKENESS_S3_CHECKSUMS || 'when_supported').toLowerCase();
+  if (checksums !== 'when_supported' && checksums !== 'when_required') {
+    throw new ConfigError(`LIKENESS_S3_CHECKSUMS must be when_supported or when_required, got "${checksums}"`);
+  }
+  const keyPrefix = env.LIKENESS_S3_PREFIX || '';
+  if (keyPrefix && !/^[A-Za-z0-9_-][A-Za-z0-9._/-]*\/$/.test(keyPrefix)) throw new ConfigError(`LIKENESS_S3_PREFIX must end with "/", got "${keyPrefix}"`);
+  return {
+    bucket,
+    endpoint: urlSetting(env, 'LIKENESS_S3_ENDPOINT', ['http:', 'https:']),
+    region: env.LIKENESS_S3_REGION || env.AWS_REGION || 'us-east-1',
+    forcePathStyle: bool(env, 'LIKENESS_S3_FORCE_PATH_STYLE', false),
+    checksums,
+    keyPrefix,
+    presign: bool(env, 'LIKENESS_S3_PRESIGN', true),
+    credentials:
+      env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+        : null,
+  };
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LIKENESS_LOG_LEVEL || 'info') as Config['logLevel'];
@@ -136,6 +224,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     enhanceBaseModel: env.LIKENESS_ENHANCE_BASE_MODEL || null,
     callbackRetryDelaysMs: delays(env, 'LIKENESS_CALLBACK_RETRY_DELAYS_S'),
+    roles: roles(env),
+    databaseUrl: urlSetting(env, 'LIKENESS_DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl: urlSetting(env, 'LIKENESS_REDIS_URL', ['redis:', 'rediss:']),
+    redisPrefix: env.LIKENESS_REDIS_PREFIX || 'likeness',
+    s3: s3Config(env),
+    queueLeaseMs: int(env, 'LIKENESS_QUEUE_LEASE_S', 30, 2, 3600) * 1000,
+    sweepIntervalMs: int(env, 'LIKENESS_SWEEP_INTERVAL_S', 60, 1, 86400) * 1000,
     env,
   };
 }

@@ -1,5 +1,10 @@
-// Wires the ports (store, blobs, queue) and engines into the use cases. One place decides
-// which adapters run; everything else receives an AppContext.
+// The wiring: the one place that decides which adapters run (embedded SQLite / in-process
+// queue / data-dir blobs, or PostgreSQL / BullMQ on Redis / S3) and the AppContext the HTTP
+// layer receives. Nothing below this module imports it; each module owns its own types.
+import { mkdir, readFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Store } from './store/types.js';
 import type { BlobStore } from './blobs/types.js';
@@ -9,16 +14,24 @@ import type { ProfileService } from './profiles/service.js';
 import type { StudioService } from './studio/service.js';
 import type { JobService } from './jobs/service.js';
 import type { EventService } from './jobs/events.js';
-import type { createProviderRegistry } from './providers/registry.js';
-export type ProviderRegistry = ReturnType<typeof createProviderRegistry>;
+import type { ProviderRegistry } from './providers/registry.js';
 import type { WorkerPool } from './identity/pool.js';
+import { createRateLimiter, type RateLimiter } from './http/rate-limit.js';
+import { openSqliteStore } from './store/sqlite.js';
+import { openPostgresStore } from './store/postgres.js';
+import { createEmbeddedQueue } from './queue/embedded.js';
+import { createBullQueue } from './queue/bullmq.js';
+import { createRedisRateLimiter } from './queue/redis-rate-limit.js';
+import { createLocalBlobStore } from './blobs/local.js';
+import { createS3BlobStore } from './blobs/s3.js';
 
 export interface AppContext {
   config: Config;
   store: Store;
   blobs: BlobStore;
   queue: Queue;
-  /** HMAC key of signed file URLs. */
+  rateLimiter: RateLimiter;
+  /** HMAC key of signed file URLs (shared by every node: it lives in the database). */
   urlSecret: string;
   /** Face models and enhancement, in worker threads; started on first use. */
   identity(): Promise<IdentityEngine>;
@@ -29,4 +42,103 @@ export interface AppContext {
   jobs: JobService;
   events: EventService;
   version: string;
+}
+
+export interface Adapters {
+  store: Store;
+  queue: Queue;
+  blobs: BlobStore;
+  rateLimiter: RateLimiter;
+  /** e.g. "postgres + bullmq + s3" (logged at start). */
+  describe: string;
+  /** Stops the queue (waiting up to graceMs for running handlers), then closes connections. */
+  close(graceMs: number): Promise<void>;
+}
+
+/** The metadata store alone (admin commands): Postgres when configured, else the data dir's SQLite. */
+export async function openStore(config: Config): Promise<Store> {
+  if (config.databaseUrl) return openPostgresStore(config.databaseUrl);
+  await mkdir(config.dataDir, { recursive: true });
+  return openSqliteStore(join(config.dataDir, 'likeness.db'));
+}
+
+/** The blob store alone (migrate-data): S3 when configured, else the data dir. */
+export function openBlobStore(config: Config): BlobStore & { client?: { destroy(): void } } {
+  return config.s3
+    ? createS3BlobStore({
+        bucket: config.s3.bucket,
+        endpoint: config.s3.endpoint,
+        region: config.s3.region,
+        forcePathStyle: config.s3.forcePathStyle,
+        checksums: config.s3.checksums,
+        keyPrefix: config.s3.keyPrefix,
+        ...(config.s3.credentials ? { credentials: config.s3.credentials } : {}),
+      })
+    : createLocalBlobStore(join(config.dataDir, 'blobs'));
+}
+
+export async function openAdapters(config: Config, log: (msg: string, extra?: object) => void): Promise<Adapters> {
+  await mkdir(config.dataDir, { recursive: true });
+  const onError = (err: unknown) => log('queue error', { error: String((err as Error)?.message ?? err) });
+  let store: Store;
+  let queue: Queue;
+  let queueName: string;
+  if (config.databaseUrl) {
+    const pgStore = await openPostgresStore(config.databaseUrl);
+    store = pgStore;
+    if (config.redisUrl) {
+      queue = createBullQueue({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.queueLeaseMs, onError });
+      queueName = 'bullmq';
+    } else {
+      // Postgres without Redis: the table-backed queue, shared by every process on the database.
+      queue = createEmbeddedQueue(pgStore.db, { exclusive: false, leaseMs: config.queueLeaseMs, onError });
+      queueName = 'table queue';
+    }
+  } else {
+    const sqlite = await openSqliteStore(join(config.dataDir, 'likeness.db'));
+    store = sqlite;
+    if (config.redisUrl) {
+      queue = createBullQueue({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.queueLeaseMs, onError });
+      queueName = 'bullmq';
+    } else {
+      // One process owns the file: every task left running at start is an orphan.
+      queue = createEmbeddedQueue(sqlite.db, { leaseMs: config.queueLeaseMs, onError });
+      queueName = 'embedded queue';
+    }
+  }
+  const blobs = openBlobStore(config);
+  // Pre-signed S3 URLs only when asked: otherwise Likeness signs and serves files itself.
+  const servedBlobs: BlobStore = config.s3?.presign ? blobs : { ...blobs, presignedUrl: undefined };
+  const redis = config.redisUrl && config.rateLimitPerMinute > 0 ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : null;
+  redis?.on('error', (err) => log('redis error', { error: err.message }));
+  const rateLimiter = redis ? createRedisRateLimiter(redis, config.rateLimitPerMinute, config.redisPrefix) : createRateLimiter(config.rateLimitPerMinute);
+  return {
+    store,
+    queue,
+    blobs: servedBlobs,
+    rateLimiter,
+    describe: `${config.databaseUrl ? 'postgres' : 'sqlite'} + ${queueName} + ${config.s3 ? 's3' : 'local blobs'}`,
+    async close(graceMs) {
+      await queue.stop(graceMs);
+      redis?.disconnect();
+      blobs.client?.destroy();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * The URL-signing key every node must share: from config, else from the database (created by
+ * the first node). An embedded installation's older key file is adopted so URLs it issued
+ * keep working.
+ */
+export async function urlSigningSecret(config: Config, store: Store): Promise<string> {
+  if (config.urlSigningSecret) return config.urlSigningSecret;
+  let legacy: string | null = null;
+  try {
+    legacy = (await readFile(join(config.dataDir, 'url-signing.key'), 'utf8')).trim() || null;
+  } catch {
+    // none
+  }
+  return store.nodeSecrets.getOrCreate('url-signing', () => legacy ?? randomBytes(32).toString('hex'));
 }

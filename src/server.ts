@@ -1,16 +1,14 @@
-// Builds the whole system on the embedded defaults (SQLite, local blobs, in-process queue
-// and workers) and serves it. `close()` is the graceful shutdown SIGTERM triggers.
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+// Builds the system on the adapters context.ts chose and runs this process's roles: `api`
+// (the HTTP server) and/or `worker` (training, studio jobs, webhook deliveries, sweeps).
+// `close()` is the graceful shutdown SIGTERM triggers: stop taking requests and work, finish
+// or hand back what is running.
 import type { FastifyInstance } from 'fastify';
 import { ConfigError, type Config } from './config.js';
-import type { AppContext } from './context.js';
-import { openEmbedded, type Embedded } from './store/embedded.js';
+import { openAdapters, urlSigningSecret, type AppContext } from './context.js';
 import { createIdentityEngine, type IdentityRuntime } from './identity/engine.js';
 import { createProviderRegistry, providerConfigFromEnv } from './providers/registry.js';
 import { createProfileService } from './profiles/service.js';
-import { registerTrainingPipeline } from './profiles/pipeline.js';
+import { registerTrainingPipeline, sweepStrandedProfiles } from './profiles/pipeline.js';
 import { createStudioService } from './studio/service.js';
 import { createJobService } from './jobs/service.js';
 import { createDeliveryService } from './jobs/delivery.js';
@@ -22,30 +20,28 @@ import { createCreditService } from './credits/service.js';
 import { creditsConfigFromEnv } from './credits/prices.js';
 
 export interface RunningServer {
-  app: FastifyInstance;
+  /** null when this process runs no `api` role. */
+  app: FastifyInstance | null;
   ctx: AppContext;
+  /** Base URL of the HTTP server ('' without the api role). */
   url: string;
   close(): Promise<void>;
 }
 
-/** The URL-signing key: from config, else generated once and kept in the data directory. */
-async function urlSecret(config: Config): Promise<string> {
-  if (config.urlSigningSecret) return config.urlSigningSecret;
-  const file = join(config.dataDir, 'url-signing.key');
-  try {
-    return (await readFile(file, 'utf8')).trim();
-  } catch {
-    const s = randomBytes(32).toString('hex');
-    await writeFile(file, s + '\n', { mode: 0o600, flag: 'wx' }).catch(() => {});
-    return (await readFile(file, 'utf8')).trim();
-  }
-}
+export type Log = (msg: string, extra?: object) => void;
 
-export async function createSystem(config: Config, opts: { embedded?: Embedded; log?: (msg: string, extra?: object) => void } = {}) {
-  await mkdir(config.dataDir, { recursive: true });
-  const embedded = opts.embedded ?? (await openEmbedded(config.dataDir));
-  const { store, queue, blobs } = embedded;
+export async function createSystem(config: Config, opts: { log?: Log } = {}) {
   const log = opts.log ?? ((msg: string, extra?: object) => console.error(JSON.stringify({ msg, ...extra })));
+  let providers;
+  let creditsConfig;
+  try {
+    providers = createProviderRegistry(providerConfigFromEnv(config.env));
+    creditsConfig = creditsConfigFromEnv(config.env);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+  const adapters = await openAdapters(config, log);
+  const { store, queue, blobs } = adapters;
 
   // Models load on first use: starting the server stays fast and tests that need no face
   // model never pay for it. A failed start is retried by the next caller.
@@ -66,18 +62,10 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
     log,
   });
   const events = createEventService(store, delivery);
-  let providers;
-  let creditsConfig;
-  try {
-    providers = createProviderRegistry(providerConfigFromEnv(config.env));
-    creditsConfig = creditsConfigFromEnv(config.env);
-  } catch (e) {
-    throw new ConfigError((e as Error).message);
-  }
   const credits = createCreditService({ store, ...creditsConfig });
   const profiles = createProfileService({ store, blobs, queue, credits, maxQueueDepth: config.maxQueueDepth });
   const studio = createStudioService({ config, blobs, profiles, providers, identity, pool: async () => (await identity()).pool });
-  const secret = await urlSecret(config);
+  const secret = await urlSigningSecret(config, store);
   const jobs = createJobService({ config, store, blobs, queue, studio, events, credits, urlSecret: secret, log });
 
   const ctx: AppContext = {
@@ -85,6 +73,7 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
     store,
     blobs,
     queue,
+    rateLimiter: adapters.rateLimiter,
     urlSecret: secret,
     identity,
     pool: async () => (await identity()).pool,
@@ -96,14 +85,17 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
     version: VERSION,
   };
 
-  registerTrainingPipeline(
-    { store, blobs, queue, identity, events, credits, allowPrivateUrls: config.allowPrivateUrls, log },
-    { concurrency: config.trainingConcurrency },
-  );
-  jobs.registerWorker();
+  const worker = config.roles.has('worker');
+  if (worker) {
+    registerTrainingPipeline(
+      { store, blobs, queue, identity, events, credits, allowPrivateUrls: config.allowPrivateUrls, log },
+      { concurrency: config.trainingConcurrency },
+    );
+    jobs.registerWorker();
+  }
 
   // Retention: jobs and output files older than their time are removed.
-  const sweep = async () => {
+  const retention = async () => {
     try {
       const now = Date.now();
       await store.jobs.deleteExpired(now);
@@ -112,43 +104,61 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
       log('retention sweep failed', { error: String(e) });
     }
   };
+  // Work the database has but the queue lost (an enqueue that never happened because its
+  // process died right after the commit): queued again under the same id, a no-op if present.
+  const stranded = async () => {
+    try {
+      const before = Date.now() - 2 * config.queueLeaseMs;
+      await jobs.sweepStranded(before);
+      await sweepStrandedProfiles({ store, queue }, before);
+    } catch (e) {
+      log('stranded-work sweep failed', { error: String(e) });
+    }
+  };
 
+  const timers: NodeJS.Timeout[] = [];
   return {
     ctx,
+    describe: adapters.describe,
     start() {
+      if (!worker) return;
       queue.start();
       delivery.start();
-      void sweep();
-      const timer = setInterval(sweep, 3600_000);
-      timer.unref();
-      return timer;
+      void retention();
+      timers.push(setInterval(retention, 3600_000), setInterval(stranded, config.sweepIntervalMs));
+      for (const t of timers) t.unref();
     },
     async stop(graceMs: number) {
+      for (const t of timers) clearInterval(t);
       await delivery.stop();
-      await embedded.close(graceMs);
+      await adapters.close(graceMs);
       if (engine) await (await engine.catch(() => null))?.close();
       await stopHeicWorker();
     },
   };
 }
 
-export async function startServer(config: Config, opts: { log?: (msg: string, extra?: object) => void } = {}): Promise<RunningServer> {
+export async function startServer(config: Config, opts: { log?: Log } = {}): Promise<RunningServer> {
   const system = await createSystem(config, opts);
-  const app = await buildApp(system.ctx);
-  const timer = system.start();
-  await app.listen({ port: config.port, host: config.host });
-  const addr = app.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+  let app: FastifyInstance | null = null;
+  let url = '';
+  if (config.roles.has('api')) {
+    app = await buildApp(system.ctx);
+    await app.listen({ port: config.port, host: config.host });
+    const addr = app.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : config.port;
+    const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+    url = `http://${host}:${port}`;
+  }
+  system.start();
   let closing: Promise<void> | null = null;
   return {
     app,
     ctx: system.ctx,
-    url: `http://${host}:${port}`,
+    url,
     close() {
       closing ??= (async () => {
-        clearInterval(timer);
-        await app.close(); // stop accepting; in-flight requests finish
+        await app?.close(); // stop accepting; in-flight requests finish
         await system.stop(10_000);
       })();
       return closing;

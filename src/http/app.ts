@@ -11,7 +11,6 @@ import { registerJobRoutes } from './routes/jobs.js';
 import { registerAccountRoutes } from './routes/account.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerFileRoutes } from './routes/files.js';
-import { createRateLimiter } from './rate-limit.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -51,6 +50,22 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     return503OnClosing: false,
     // Ids longer than this cannot exist; longer path segments get a 404 from frameworkErrors.
     routerOptions: { maxParamLength: 256 },
+    // Node's HTTP parser refuses a request before Fastify sees it (headers or URL too large,
+    // a malformed request line): answer in the contract's shape, not Fastify's own body.
+    clientErrorHandler: (err, socket) => {
+      if (!socket.writable || err.code === 'ECONNRESET') return void socket.destroy();
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const status = tooLarge ? 431 : 400;
+      const body = JSON.stringify({
+        detail: tooLarge ? 'The request headers or URL are too large.' : 'Malformed HTTP request.',
+        code: tooLarge ? 'HEADERS_TOO_LARGE' : 'INVALID_REQUEST',
+        request_id: `req_${randomBytes(12).toString('hex')}`,
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    },
     // Router-level failures (undecodable URL, overlong path segment) in the contract's shape.
     frameworkErrors: (error, req, reply) => {
       reply.header('X-Request-Id', req.id);
@@ -95,7 +110,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
 
   // Auth runs first (onRequest), so an unauthenticated caller never gets its body parsed.
-  const limiter = createRateLimiter(ctx.config.rateLimitPerMinute);
   app.addHook('onRequest', async (req: FastifyRequest) => {
     if (req.routeOptions.config?.auth === false || !req.routeOptions.url) return; // public, or 404
     const key = req.headers['x-api-key'];
@@ -105,7 +119,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     const found = typeof key === 'string' ? await ctx.store.keys.findAccountByKey(key) : undefined;
     if (!found) throw new ApiError(401, 'API_KEY_INVALID', 'Invalid API key in the X-API-Key header.');
     req.accountId = found.accountId;
-    const wait = limiter.take(found.keyId, Date.now());
+    const wait = await ctx.rateLimiter.take(found.keyId, Date.now());
     if (wait > 0) {
       throw new ApiError(429, 'RATE_LIMITED', 'Too many requests for this API key; retry after the time in Retry-After.', {
         'Retry-After': String(Math.ceil(wait / 1000)),

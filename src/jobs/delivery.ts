@@ -34,8 +34,11 @@ export interface DeliveryDeps {
 }
 
 export interface DeliveryService {
-  /** Stores a delivery of `JSON.stringify(payload)` to `url`; returns its id (dlv_...). The first attempt is due at once. */
-  enqueue(accountId: string, url: string, payload: unknown): Promise<string>;
+  /**
+   * Stores a delivery of `JSON.stringify(payload)` to `url`; returns its id (dlv_...). The first
+   * attempt is due at once. With `id`, a delivery that exists already is kept as it is (one event, one delivery).
+   */
+  enqueue(accountId: string, url: string, payload: unknown, id?: string): Promise<string>;
   /** Starts polling for due deliveries; idempotent. */
   start(): void;
   /** Stops polling and waits for the pass in progress (bounded by the attempt timeout). */
@@ -104,17 +107,19 @@ export function createDeliveryService(deps: DeliveryDeps): DeliveryService {
     }
   }
 
-  async function attemptOne(d: DeliveryRecord): Promise<void> {
+  /** Returns false when another process claimed this attempt first. */
+  async function attemptOne(d: DeliveryRecord): Promise<boolean> {
     const attempt = d.attempts + 1;
     if (attempt > maxAttempts) {
       // the process stopped during the final attempt: its outcome is unknown
       await store.deliveries.update(d.id, { status: 'FAILED', lastError: d.lastError ?? 'interrupted during the final attempt' });
-      return;
+      return true;
     }
     const isLast = attempt === maxAttempts;
-    // claim the attempt first; on the last one the "next" time only matters after a crash
+    // Claim the attempt first, atomically: of several delivery processes that saw it due, one
+    // sends it. On the last attempt the "next" time only matters after a crash.
     const nextAt = now() + (isLast ? 2 * timeoutMs : schedule[attempt]);
-    await store.deliveries.update(d.id, { attempts: attempt, nextAttemptAt: nextAt });
+    if (!(await store.deliveries.claimAttempt(d.id, d.attempts, nextAt, now()))) return false;
 
     const r = await post(d, attempt);
     if (r.ok) {
@@ -127,6 +132,7 @@ export function createDeliveryService(deps: DeliveryDeps): DeliveryService {
       await store.deliveries.update(d.id, { lastError: r.error });
       log('webhook attempt failed', { delivery: d.id, attempt, error: r.error, retryAt: nextAt });
     }
+    return true;
   }
 
   async function runPass(): Promise<number> {
@@ -138,8 +144,7 @@ export function createDeliveryService(deps: DeliveryDeps): DeliveryService {
         while (next < due.length) {
           const d = due[next++];
           try {
-            await attemptOne(d);
-            done++;
+            if (await attemptOne(d)) done++;
           } catch (e) {
             // a store error: the delivery stays PENDING and is picked up by a later pass
             log('webhook delivery error', { delivery: d.id, error: (e as Error).message });
@@ -173,10 +178,10 @@ export function createDeliveryService(deps: DeliveryDeps): DeliveryService {
   }
 
   return {
-    async enqueue(accountId, url, payload) {
+    async enqueue(accountId, url, payload, givenId) {
       const body = JSON.stringify(payload);
       if (body === undefined) throw new TypeError('enqueue: payload is not JSON-serialisable');
-      const id = `dlv_${randomBytes(12).toString('hex')}`;
+      const id = givenId ?? `dlv_${randomBytes(12).toString('hex')}`;
       await store.deliveries.create({
         id,
         accountId,

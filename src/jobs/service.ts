@@ -7,7 +7,7 @@ import { ApiError } from '../errors.js';
 import type { Config } from '../config.js';
 import type { JobRecord, Store } from '../store/types.js';
 import type { BlobStore } from '../blobs/types.js';
-import type { Queue, QueueTask } from '../queue/types.js';
+import { TaskInterrupted, type Queue, type QueueTask } from '../queue/types.js';
 import type { StudioKind, StudioOutcome, StudioService, PreparedRequest, KnownSubjects } from '../studio/service.js';
 import { newJobId } from '../store/ids.js';
 import { requestFingerprint, resolveIdempotentSubmit, IDEMPOTENCY_WINDOW_MS } from './idempotency.js';
@@ -62,6 +62,22 @@ export interface JobService {
   get(accountId: string, id: string, baseUrl: string): Promise<JobView>;
   /** Registers the queue handler (embedded: in this process; distributed: in `likeness worker`). */
   registerWorker(): void;
+  /** Queues again (same task id: a no-op when the queue has it) unfinished jobs untouched since `before`. */
+  sweepStranded(before: number): Promise<number>;
+}
+
+/** One callback per job, whichever run or node sends it. */
+const callbackDeliveryId = (jobId: string) => `dlv_job_${jobId}`;
+
+/** The error a job shows when the queue gave up on it. */
+export function exhaustedJobError(error: unknown, runs: number): { detail: string; code: string } {
+  if (error instanceof TaskInterrupted) {
+    return {
+      detail: `The job was interrupted ${error.interruptions} times while it ran (the server or worker running it stopped each time) and was given up after ${runs} runs.`,
+      code: 'INTERNAL_ERROR',
+    };
+  }
+  return { detail: `Internal error while running the job (it failed ${runs} times).`, code: 'INTERNAL_ERROR' };
 }
 
 
@@ -104,19 +120,24 @@ export function createJobService(deps: {
     return keys;
   }
 
-  function signedUrls(keys: string[], baseUrl: string): string[] {
+  /** S3 pre-signed URLs when the blob store mints them, else Likeness-signed ones any API node serves. */
+  async function signedUrls(keys: string[], baseUrl: string): Promise<string[]> {
+    if (blobs.presignedUrl) {
+      const presign = blobs.presignedUrl.bind(blobs);
+      return Promise.all(keys.map((k) => presign(`outputs/${k}`, Math.floor(config.fileTtlMs / 1000))));
+    }
     const expires = Math.floor((Date.now() + config.fileTtlMs) / 1000);
     return keys.map((k) => baseUrl + signFileUrl(`/v1/phota/files/${k}`, expires, deps.urlSecret));
   }
 
-  function view(job: JobRecord, baseUrl: string): JobView {
+  async function view(job: JobRecord, baseUrl: string): Promise<JobView> {
     const r = job.result as StoredResult | null;
     return {
       job_id: job.id,
       status: job.status,
       created_at: new Date(job.createdAt).toISOString(),
       updated_at: new Date(job.updatedAt).toISOString(),
-      result: r ? { images: [], download_urls: signedUrls(r.files, baseUrl), known_subjects: r.known_subjects } : null,
+      result: r ? { images: [], download_urls: await signedUrls(r.files, baseUrl), known_subjects: r.known_subjects } : null,
       error: job.error,
     };
   }
@@ -138,10 +159,17 @@ export function createJobService(deps: {
     }
   }
 
+  /**
+   * One run of a job. The run takes the job's lease (claimRun) and every final write is fenced
+   * on it: a run whose worker was paused past its lease, while another finished the job, finds
+   * its write refused and stops without charging or calling back. The charge (settle) is
+   * idempotent per reservation and the callback has one id per job, so a step repeated after a
+   * crash never charges or calls back twice.
+   */
   async function runJob(task: QueueTask<{ jobId: string }>, signal: AbortSignal) {
-    const job = await store.jobs.getById(task.payload.jobId);
-    if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
-    await store.jobs.update(job.id, { status: 'RUNNING' });
+    const fence = { runToken: task.token };
+    const job = await store.jobs.claimRun(task.payload.jobId, task.token);
+    if (!job) return afterFinal(task.payload.jobId); // finished (maybe by a run that crashed before its callback) or gone
     const env = job.request as JobEnvelope;
     const raw = await blobs.get(env.bodyKey);
     if (!raw) throw new Error(`job ${job.id}: request body ${env.bodyKey} is missing`); // → retries, then FAILED
@@ -151,20 +179,34 @@ export function createJobService(deps: {
       const files = await saveFiles(job.accountId, outcome, config.jobRetentionMs);
       const result: StoredResult = { files, known_subjects: outcome.knownSubjects };
       await settle(env.reservation, outcome);
-      await store.jobs.update(job.id, { status: 'SUCCEEDED', result });
+      if (!(await store.jobs.update(job.id, { status: 'SUCCEEDED', result }, fence))) return lateRun(job.id, task);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e; // unexpected: the queue retries, then onExhausted
       if (signal.aborted && e.code === 'TIMEOUT' && signal.reason !== e) throw e; // shutting down: run again later
+      if (!(await store.jobs.update(job.id, { status: 'FAILED', error: { detail: e.detail, code: e.code } }, fence))) return lateRun(job.id, task);
       await credits.refund(env.reservation ?? null);
-      await store.jobs.update(job.id, { status: 'FAILED', error: { detail: e.detail, code: e.code } });
     }
+    await blobs.delete(env.bodyKey);
+    await notify(job.id, env.baseUrl);
+  }
+
+  function lateRun(jobId: string, task: QueueTask<unknown>) {
+    deps.log('late job run: its lease had passed to another run, result discarded', { jobId, attempt: task.attempt });
+  }
+
+  /** The steps after a job's final write, repeated harmlessly when a run finds the job finished. */
+  async function afterFinal(jobId: string) {
+    const job = await store.jobs.getById(jobId);
+    if (!job || (job.status !== 'SUCCEEDED' && job.status !== 'FAILED')) return;
+    const env = job.request as JobEnvelope;
+    if (job.status === 'FAILED') await credits.refund(env.reservation ?? null);
     await blobs.delete(env.bodyKey);
     await notify(job.id, env.baseUrl);
   }
 
   async function notify(jobId: string, baseUrl: string) {
     const job = await store.jobs.getById(jobId);
-    if (job?.callbackUrl) await deps.events.jobCallback(job.accountId, job.callbackUrl, view(job, baseUrl));
+    if (job?.callbackUrl) await deps.events.jobCallback(job.accountId, job.callbackUrl, await view(job, baseUrl), callbackDeliveryId(job.id));
   }
 
   return {
@@ -188,7 +230,7 @@ export function createJobService(deps: {
         const mode = (prepared.body as { response_mode?: string }).response_mode ?? 'bytes';
         if (mode === 'urls') {
           const files = await saveFiles(accountId, outcome, config.jobRetentionMs);
-          return { images: [], download_urls: signedUrls(files, baseUrl), known_subjects: outcome.knownSubjects };
+          return { images: [], download_urls: await signedUrls(files, baseUrl), known_subjects: outcome.knownSubjects };
         }
         return { images: outcome.outputs.map((b) => b.toString('base64')), download_urls: [], known_subjects: outcome.knownSubjects };
       } finally {
@@ -244,6 +286,7 @@ export function createJobService(deps: {
         }
         throw e;
       }
+      // After the commit; if this process dies before it, the stranded-work sweep queues it.
       await queue.enqueue(STUDIO_QUEUE, { jobId: job.id }, { id: job.id });
       return handle(job);
     },
@@ -254,19 +297,24 @@ export function createJobService(deps: {
       return view(job, baseUrl);
     },
 
+    async sweepStranded(before) {
+      const stale = await store.jobs.listUnfinished(before, 500);
+      for (const j of stale) await queue.enqueue(STUDIO_QUEUE, { jobId: j.id }, { id: j.id });
+      return stale.length;
+    },
+
     registerWorker() {
       queue.process<{ jobId: string }>(
         STUDIO_QUEUE,
         {
           concurrency: config.studioConcurrency,
           onExhausted: async (task, error) => {
-            deps.log('job failed', { jobId: task.payload.jobId, error: String(error) });
             const job = await store.jobs.getById(task.payload.jobId);
+            deps.log('job failed', { jobId: task.payload.jobId, error: String(error), runs: job?.runs, interruptions: task.interruptions });
             if (!job || job.status === 'SUCCEEDED' || job.status === 'FAILED') return;
-            await credits.refund((job.request as JobEnvelope).reservation ?? null);
-            await blobs.delete((job.request as JobEnvelope).bodyKey);
-            await store.jobs.update(job.id, { status: 'FAILED', error: { detail: 'Internal error while running the job.', code: 'INTERNAL_ERROR' } });
-            await notify(job.id, (job.request as JobEnvelope).baseUrl);
+            if (await store.jobs.update(job.id, { status: 'FAILED', error: exhaustedJobError(error, job.runs) }, { unfinished: true })) {
+              await afterFinal(job.id);
+            }
           },
         },
         (task, signal) => runJob(task, signal),

@@ -95,7 +95,9 @@ export function createProfileService(deps: { store: Store; blobs: BlobStore; que
     },
 
     async status(accountId, id) {
-      const p = await get(accountId, id);
+      // The hottest path of the API: a compiled query over the status columns only.
+      const p = await store.profiles.status(accountId, id);
+      if (!p) throw notFound('PROFILE_NOT_FOUND', `Profile '${id}' not found.`);
       return { profile_id: p.id, status: p.status, message: p.message, progress: p.progress, images: p.images };
     },
 

@@ -92,6 +92,8 @@ export interface ProfileStatusRecord {
 /** Fencing of final writes: the write happens only if `runToken` still holds the record's lease. */
 export interface Fence {
   runToken?: string;
+  /** Only while the record is unfinished (for giving up on a task whose run never claimed it). */
+  unfinished?: boolean;
 }
 
 export interface FileRecord {

@@ -13,7 +13,7 @@ import { referencePhotos } from '../profiles/pipeline.js';
 import type { IdentityEngine, ImageAnalysis, ProfileModel } from '../identity/types.js';
 import { recognize, assignFaces, type Candidate, type RecognizedFace } from '../identity/recognize.js';
 import type { Provider, ProviderImage, StudioOperation, AspectRatio, Resolution, Quality } from '../providers/types.js';
-import type { ProviderRegistry } from '../context.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import { checkCapabilities } from '../providers/validate.js';
 import { parseProfileRefs, mergeCandidates, rewritePrompt } from './prompt.js';
 import { loadImageInput, type LoadedImage } from '../imaging/input.js';

@@ -8,6 +8,33 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { newKey } from '../../src/store/ids.js';
+import { DISTRIBUTED, REDIS_URL, createRedisPrefix, createTestDatabase } from '../support/backends.js';
+import { startTestS3 } from '../support/s3.js';
+
+/**
+ * The settings of a node on the distributed adapters: a fresh Postgres database, a Redis key
+ * prefix and an S3 bucket (s3rver), all removed by cleanup(). Likeness-signed download URLs by
+ * default (the file route is what the API tests exercise); pre-signed S3 URLs have their own test.
+ */
+export async function distributedEnv(): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+  const database = await createTestDatabase();
+  const redis = createRedisPrefix();
+  const s3 = await startTestS3();
+  return {
+    env: {
+      LIKENESS_DATABASE_URL: database.url,
+      LIKENESS_REDIS_URL: REDIS_URL,
+      LIKENESS_REDIS_PREFIX: redis.prefix,
+      LIKENESS_S3_PRESIGN: '0',
+      ...s3.env,
+    },
+    async cleanup() {
+      await s3.close();
+      await redis.cleanup();
+      await database.drop();
+    },
+  };
+}
 
 /** test/fixtures/photos, from dist/test/http/ at run time. */
 export const FIXTURES = new URL('../../../test/fixtures/photos/', import.meta.url).pathname;
@@ -31,7 +58,9 @@ export interface TestServer {
 
 export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'likeness-test-'));
+  const dist = DISTRIBUTED ? await distributedEnv() : null;
   const config = loadConfig({
+    ...dist?.env,
     PORT: '0',
     HOST: '127.0.0.1',
     LIKENESS_DATA_DIR: dataDir,
@@ -76,6 +105,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     },
     async close() {
       await server.close();
+      await dist?.cleanup();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -105,6 +105,7 @@ export function createJobRepository(db: Kysely<Database>, now: () => number): St
       let q = db.updateTable('jobs').set(set).where('id', '=', id);
       // Fenced: only the run holding the lease may finish the job, and only once.
       if (opts.runToken !== undefined) q = q.where('run_token', '=', opts.runToken).where('status', 'in', ['QUEUED', 'RUNNING']);
+      else if (opts.unfinished) q = q.where('status', 'in', ['QUEUED', 'RUNNING']);
       const r = await q.executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },

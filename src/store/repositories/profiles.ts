@@ -113,6 +113,7 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number)
       let q = db.updateTable('profiles').set(patchToRow(patch, now())).where('id', '=', id);
       // Fenced: only the run that holds the lease (and only while training) may write.
       if (opts.runToken !== undefined) q = q.where('run_token', '=', opts.runToken).where('status', 'not in', TERMINAL);
+      else if (opts.unfinished) q = q.where('status', 'not in', TERMINAL);
       const r = await q.executeTakeFirst();
       return Number(r.numUpdatedRows) > 0;
     },
