@@ -24,6 +24,11 @@ declare module 'fastify' {
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+// Request ids: a random per-process part and a counter (unique without a CSPRNG call per request).
+const REQ_PREFIX = `req_${randomBytes(6).toString('hex')}`;
+let reqCounter = 0;
+const nextRequestId = () => `${REQ_PREFIX}${(++reqCounter).toString(16).padStart(12, '0')}`;
+
 export function sendError(reply: FastifyReply, err: ApiError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   return reply.code(err.status).send({ detail: err.detail, code: err.code, request_id: reply.request.id });
@@ -40,7 +45,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       if (typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming)) return incoming;
-      return `req_${randomBytes(12).toString('hex')}`;
+      return nextRequestId();
     },
     ajv: { customOptions: { allErrors: true, coerceTypes: false, useDefaults: true, removeAdditional: false } },
     // Graceful shutdown: idle keep-alive sockets are closed, requests in flight finish (a
@@ -59,7 +64,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       const body = JSON.stringify({
         detail: tooLarge ? 'The request headers or URL are too large.' : 'Malformed HTTP request.',
         code: tooLarge ? 'HEADERS_TOO_LARGE' : 'INVALID_REQUEST',
-        request_id: `req_${randomBytes(12).toString('hex')}`,
+        request_id: nextRequestId(),
       });
       socket.end(
         `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +

@@ -7,6 +7,9 @@ import { CompiledQuery, type Compilable, type Kysely } from 'kysely';
 
 const SENTINEL = '\u0000likeness-param:';
 
+/** SQL texts of prepared queries: the Postgres adapter runs these as named (server-prepared) statements. */
+export const PREPARED_SQL = new Set<string>();
+
 /** The i-th parameter of a prepared query (use it where the query takes a value). */
 export const param = (i: number): string => `${SENTINEL}${i}`;
 
@@ -18,6 +21,7 @@ export interface Prepared<R> {
 
 export function prepare<DB, R>(db: Kysely<DB>, build: (db: Kysely<DB>) => Compilable<R>): Prepared<R> {
   const compiled = build(db).compile();
+  PREPARED_SQL.add(compiled.sql);
   const slots = compiled.parameters.map((p) => (typeof p === 'string' && p.startsWith(SENTINEL) ? Number(p.slice(SENTINEL.length)) : -1));
   const fixed = compiled.parameters;
   const all = async (...values: unknown[]): Promise<R[]> => {

@@ -27,11 +27,19 @@ export function createAccountRepository(db: Kysely<Database>, now: () => number)
   };
 }
 
+/**
+ * How long a key lookup that found a valid key is reused. Every request authenticates, and a
+ * poll loop hits the same key many times a second; a revoked key stops working on every node
+ * within this time (at once on the node that revoked it).
+ */
+export const KEY_CACHE_MS = 500;
+
 export function createKeyRepository(db: Kysely<Database>, now: () => number): Store['keys'] {
   // Every authenticated request runs this: compiled once.
   const byHash = prepare(db, (d) =>
     d.selectFrom('api_keys').select(['id', 'account_id']).where('key_hash', '=', param(0)).where('revoked_at', 'is', null),
   );
+  const cache = new Map<string, { found: { accountId: string; keyId: string }; at: number }>();
   return {
     async create(accountId, key, name) {
       const rec: ApiKeyRecord = { id: newId('key_', 12), accountId, name, prefix: key.slice(0, 8), createdAt: now(), revokedAt: null };
@@ -42,8 +50,16 @@ export function createKeyRepository(db: Kysely<Database>, now: () => number): St
       return rec;
     },
     async findAccountByKey(key) {
+      // Cached by the key itself (only in this process's memory), so a hit needs no hashing.
+      const t = performance.now();
+      const hit = cache.get(key);
+      if (hit && t - hit.at < KEY_CACHE_MS) return hit.found;
       const r = await byHash.first(hashKey(key));
-      return r && { accountId: r.account_id, keyId: r.id };
+      if (!r) return undefined; // unknown keys are never cached
+      const found = { accountId: r.account_id, keyId: r.id };
+      if (cache.size >= 10_000) cache.clear();
+      cache.set(key, { found, at: t });
+      return found;
     },
     async list() {
       const rows = await db.selectFrom('api_keys').selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
@@ -64,6 +80,7 @@ export function createKeyRepository(db: Kysely<Database>, now: () => number): St
         .where((eb) => eb.or([eb('id', '=', idOrKey), eb('key_hash', '=', hashKey(idOrKey))]))
         .executeTakeFirst();
       if (!match) return false;
+      cache.clear();
       if (match.revoked_at === null) {
         await db.updateTable('api_keys').set({ revoked_at: now() }).where('id', '=', match.id).where('revoked_at', 'is', null).execute();
       }
