@@ -26,6 +26,8 @@ export async function distributedEnv(): Promise<{ env: Record<string, string>; c
       LIKENESS_REDIS_URL: REDIS_URL,
       LIKENESS_REDIS_PREFIX: redis.prefix,
       LIKENESS_S3_PRESIGN: '0',
+      // Restart tests wait for a lease to pass before another process takes the task.
+      LIKENESS_QUEUE_LEASE_S: '5',
       ...s3.env,
     },
     async cleanup() {
