@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Store } from './types.js';
 import type { Database } from './schema.js';
 import { strictlyIncreasing } from './rows.js';
+import { migrateToLatest } from './migrations.js';
 import { createAccountRepository, createKeyRepository, createNodeSecretRepository, createWebhookSecretRepository } from './repositories/accounts.js';
 import { createProfileRepository } from './repositories/profiles.js';
 import { createJobRepository } from './repositories/jobs.js';
@@ -39,4 +40,24 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
       await opts.onClose?.();
     },
   };
+}
+
+/** Migrates `db` (destroying it if that fails) and returns the store; close() destroys it once. */
+export async function openMigratedStore(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', now?: () => number): Promise<Store & { readonly db: Kysely<Database> }> {
+  try {
+    await migrateToLatest(db, dialect);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  let closed = false;
+  const store = createKyselyStore(db, {
+    now,
+    onClose: async () => {
+      if (closed) return;
+      closed = true;
+      await db.destroy();
+    },
+  });
+  return Object.assign(store, { db });
 }

@@ -6,8 +6,7 @@ import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
 import { PREPARED_SQL } from './prepared.js';
 import type { Store } from './types.js';
 import type { Database } from './schema.js';
-import { migrateToLatest } from './migrations.js';
-import { createKyselyStore, type KyselyStoreOptions } from './kysely-store.js';
+import { openMigratedStore, type KyselyStoreOptions } from './kysely-store.js';
 
 export type PostgresStore = Store & { readonly db: Kysely<Database> };
 
@@ -55,20 +54,5 @@ export async function openPostgresStore(url: string, opts: PostgresStoreOptions 
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', (err) => console.error(JSON.stringify({ msg: 'postgres pool error', error: err.message })));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: withNamedStatements(pool) }) });
-  try {
-    await migrateToLatest(db, 'postgres');
-  } catch (err) {
-    await db.destroy();
-    throw err;
-  }
-  let closed = false;
-  const store = createKyselyStore(db, {
-    now: opts.now,
-    onClose: async () => {
-      if (closed) return;
-      closed = true;
-      await db.destroy();
-    },
-  });
-  return Object.assign(store, { db });
+  return openMigratedStore(db, 'postgres', opts.now);
 }

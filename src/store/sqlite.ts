@@ -5,8 +5,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Store } from './types.js';
 import type { Database } from './schema.js';
-import { migrateToLatest } from './migrations.js';
-import { createKyselyStore, type KyselyStoreOptions } from './kysely-store.js';
+import { openMigratedStore, type KyselyStoreOptions } from './kysely-store.js';
 
 /** The store plus its database handle, which the embedded queue shares (createEmbeddedQueue(store.db)). */
 export type SqliteStore = Store & { readonly db: Kysely<Database> };
@@ -57,20 +56,5 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
     throw err;
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  try {
-    await migrateToLatest(db);
-  } catch (err) {
-    await db.destroy();
-    throw err;
-  }
-  let closed = false;
-  const store = createKyselyStore(db, {
-    now: opts.now,
-    onClose: async () => {
-      if (closed) return;
-      closed = true;
-      await db.destroy();
-    },
-  });
-  return Object.assign(store, { db });
+  return openMigratedStore(db, 'sqlite', opts.now);
 }
