@@ -7,7 +7,6 @@ import { startServer } from './server.js';
 import { openStore } from './context.js';
 import type { Store } from './store/types.js';
 import { newKey } from './store/ids.js';
-import { migrateData } from './migrate-data.js';
 import { VERSION } from './version.js';
 import { mkdir } from 'node:fs/promises';
 import { creditsCommand, CREDITS_USAGE } from './credits/cli.js';
@@ -93,6 +92,7 @@ async function main(argv: string[]) {
     case 'migrate-data': {
       const from = flag([sub, ...rest].filter((a) => a !== undefined), '--from');
       if (!from) break;
+      const { migrateData } = await import('./migrate-data.js');
       const report = await migrateData(from, loadConfig(), (line) => console.log(line));
       console.log(`Copied ${report.rows} rows in ${report.tables} tables and ${report.blobs} files.`);
       return;

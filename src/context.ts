@@ -4,7 +4,6 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import type { Config } from './config.js';
 import type { Store } from './store/types.js';
 import type { BlobStore } from './blobs/types.js';
@@ -18,12 +17,13 @@ import type { ProviderRegistry } from './providers/registry.js';
 import type { WorkerPool } from './identity/pool.js';
 import { createRateLimiter, type RateLimiter } from './http/rate-limit.js';
 import { openSqliteStore } from './store/sqlite.js';
-import { openPostgresStore } from './store/postgres.js';
 import { createEmbeddedQueue } from './queue/embedded.js';
-import { createBullQueue } from './queue/bullmq.js';
-import { createRedisRateLimiter } from './queue/redis-rate-limit.js';
 import { createLocalBlobStore } from './blobs/local.js';
-import { createS3BlobStore } from './blobs/s3.js';
+
+// The distributed adapters load only when configured: an embedded node never loads pg,
+// BullMQ, ioredis or the AWS SDK.
+const openPostgresStore = async (url: string) => (await import('./store/postgres.js')).openPostgresStore(url);
+const loadBullQueue = async () => (await import('./queue/bullmq.js')).createBullQueue;
 
 export interface AppContext {
   config: Config;
@@ -63,8 +63,9 @@ export async function openStore(config: Config): Promise<Store> {
 }
 
 /** The blob store alone (migrate-data): S3 when configured, else the data dir. */
-export function openBlobStore(config: Config): BlobStore & { client?: { destroy(): void } } {
-  return config.s3
+export async function openBlobStore(config: Config): Promise<BlobStore & { client?: { destroy(): void } }> {
+  const { createS3BlobStore } = config.s3 ? await import('./blobs/s3.js') : { createS3BlobStore: null };
+  return config.s3 && createS3BlobStore
     ? createS3BlobStore({
         bucket: config.s3.bucket,
         endpoint: config.s3.endpoint,
@@ -87,7 +88,7 @@ export async function openAdapters(config: Config, log: (msg: string, extra?: ob
     const pgStore = await openPostgresStore(config.databaseUrl);
     store = pgStore;
     if (config.redisUrl) {
-      queue = createBullQueue({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.queueLeaseMs, onError });
+      queue = (await loadBullQueue())({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.queueLeaseMs, onError });
       queueName = 'bullmq';
     } else {
       // Postgres without Redis: the table-backed queue, shared by every process on the database.
@@ -98,7 +99,7 @@ export async function openAdapters(config: Config, log: (msg: string, extra?: ob
     const sqlite = await openSqliteStore(join(config.dataDir, 'likeness.db'));
     store = sqlite;
     if (config.redisUrl) {
-      queue = createBullQueue({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.queueLeaseMs, onError });
+      queue = (await loadBullQueue())({ url: config.redisUrl, prefix: config.redisPrefix, leaseMs: config.queueLeaseMs, onError });
       queueName = 'bullmq';
     } else {
       // One process owns the file: every task left running at start is an orphan.
@@ -106,12 +107,18 @@ export async function openAdapters(config: Config, log: (msg: string, extra?: ob
       queueName = 'embedded queue';
     }
   }
-  const blobs = openBlobStore(config);
+  const blobs = await openBlobStore(config);
   // Pre-signed S3 URLs only when asked: otherwise Likeness signs and serves files itself.
   const servedBlobs: BlobStore = config.s3?.presign ? blobs : { ...blobs, presignedUrl: undefined };
-  const redis = config.redisUrl && config.rateLimitPerMinute > 0 ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2 }) : null;
-  redis?.on('error', (err) => log('redis error', { error: err.message }));
-  const rateLimiter = redis ? createRedisRateLimiter(redis, config.rateLimitPerMinute, config.redisPrefix) : createRateLimiter(config.rateLimitPerMinute);
+  let rateLimiter = createRateLimiter(config.rateLimitPerMinute);
+  let redis: { disconnect(): void } | null = null;
+  if (config.redisUrl && config.rateLimitPerMinute > 0) {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
+    client.on('error', (err) => log('redis error', { error: err.message }));
+    rateLimiter = (await import('./queue/redis-rate-limit.js')).createRedisRateLimiter(client, config.rateLimitPerMinute, config.redisPrefix);
+    redis = client;
+  }
   return {
     store,
     queue,

@@ -77,7 +77,7 @@ export async function migrateData(fromDir: string, config: Config, say: (line: s
       }
     }
     if (config.s3) {
-      const blobs = openBlobStore(config);
+      const blobs = await openBlobStore(config);
       const root = join(fromDir, 'blobs');
       try {
         if (existsSync(root)) {
