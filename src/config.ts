@@ -37,6 +37,12 @@ export interface Config {
   enhanceBaseModel: string | null;
   /** Delay before each callback/webhook attempt in ms; null = the built-in schedule (6 attempts over ~1 h). */
   callbackRetryDelaysMs: number[] | null;
+  /** How long a local upload (POST /uploads) is kept and its URL valid. */
+  uploadTtlMs: number;
+  /** GET /metrics requires `Authorization: Bearer <token>` when set. */
+  metricsToken: string | null;
+  /** Serve /metrics on this port (same HOST) instead of the API port; null = on the API port. */
+  metricsPort: number | null;
   env: NodeJS.ProcessEnv;
 }
 
@@ -95,6 +101,9 @@ export const SETTINGS: Array<[string, string, string]> = [
   ['LIKENESS_CALLBACK_RETRY_DELAYS_S', '0,30,120,480,1200,1800', 'Delay before each callback attempt, seconds (its length = attempts)'],
   ['LIKENESS_CREDITS', '0', 'Prepaid credits: requests that would charge need a balance (402 otherwise)'],
   ['LIKENESS_PRICES', 'contract prices', 'JSON of prices in dollars, e.g. {"enhance": 0.12, "profile.standard": 2.9}'],
+  ['LIKENESS_UPLOAD_TTL_S', '86400', 'How long a local upload (POST /v1/phota/uploads) is kept and its URL valid'],
+  ['LIKENESS_METRICS_TOKEN', '(none)', 'GET /metrics then requires Authorization: Bearer <token>'],
+  ['LIKENESS_METRICS_PORT', '(API port)', 'Serve /metrics on this port instead of the API port'],
   ['LIKENESS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
 ];
 
@@ -136,6 +145,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     enhanceBaseModel: env.LIKENESS_ENHANCE_BASE_MODEL || null,
     callbackRetryDelaysMs: delays(env, 'LIKENESS_CALLBACK_RETRY_DELAYS_S'),
+    uploadTtlMs: int(env, 'LIKENESS_UPLOAD_TTL_S', 86400, 1, 30 * 86400) * 1000,
+    metricsToken: env.LIKENESS_METRICS_TOKEN || null,
+    metricsPort: env.LIKENESS_METRICS_PORT ? int(env, 'LIKENESS_METRICS_PORT', 0, 0, 65535) : null,
     env,
   };
 }

@@ -12,6 +12,7 @@ import type { EventService } from './jobs/events.js';
 import type { createProviderRegistry } from './providers/registry.js';
 export type ProviderRegistry = ReturnType<typeof createProviderRegistry>;
 import type { WorkerPool } from './identity/pool.js';
+import type { UploadService } from './uploads/service.js';
 
 export interface AppContext {
   config: Config;
@@ -28,5 +29,7 @@ export interface AppContext {
   studio: StudioService;
   jobs: JobService;
   events: EventService;
+  /** Local uploads (POST /v1/phota/uploads) and their resolution as image inputs. */
+  uploads: UploadService;
   version: string;
 }

@@ -20,11 +20,16 @@ import { VERSION } from './version.js';
 import { stopHeicWorker } from './imaging/heic-pool.js';
 import { createCreditService } from './credits/service.js';
 import { creditsConfigFromEnv } from './credits/prices.js';
+import { createUploadService } from './uploads/service.js';
+import { instrumentProviders, instrumentQueue, instrumentStudio } from './metrics/instrument.js';
+import { startMetricsServer } from './http/routes/metrics.js';
 
 export interface RunningServer {
   app: FastifyInstance;
   ctx: AppContext;
   url: string;
+  /** Where GET /metrics is served (the API port, or LIKENESS_METRICS_PORT). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -44,7 +49,8 @@ async function urlSecret(config: Config): Promise<string> {
 export async function createSystem(config: Config, opts: { embedded?: Embedded; log?: (msg: string, extra?: object) => void } = {}) {
   await mkdir(config.dataDir, { recursive: true });
   const embedded = opts.embedded ?? (await openEmbedded(config.dataDir));
-  const { store, queue, blobs } = embedded;
+  const { store, blobs } = embedded;
+  const queue = instrumentQueue(embedded.queue); // metrics: wait time, outcomes, depth
   const log = opts.log ?? ((msg: string, extra?: object) => console.error(JSON.stringify({ msg, ...extra })));
 
   // Models load on first use: starting the server stays fast and tests that need no face
@@ -69,15 +75,16 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
   let providers;
   let creditsConfig;
   try {
-    providers = createProviderRegistry(providerConfigFromEnv(config.env));
+    providers = instrumentProviders(createProviderRegistry(providerConfigFromEnv(config.env)));
     creditsConfig = creditsConfigFromEnv(config.env);
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
   const credits = createCreditService({ store, ...creditsConfig });
   const profiles = createProfileService({ store, blobs, queue, credits, maxQueueDepth: config.maxQueueDepth });
-  const studio = createStudioService({ config, blobs, profiles, providers, identity, pool: async () => (await identity()).pool });
+  const studio = instrumentStudio(createStudioService({ config, blobs, profiles, providers, identity, pool: async () => (await identity()).pool }));
   const secret = await urlSecret(config);
+  const uploads = createUploadService({ store, blobs, urlSecret: secret, ttlMs: config.uploadTtlMs });
   const jobs = createJobService({ config, store, blobs, queue, studio, events, credits, urlSecret: secret, log });
 
   const ctx: AppContext = {
@@ -93,11 +100,12 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
     studio,
     jobs,
     events,
+    uploads,
     version: VERSION,
   };
 
   registerTrainingPipeline(
-    { store, blobs, queue, identity, events, credits, allowPrivateUrls: config.allowPrivateUrls, log },
+    { store, blobs, queue, identity, events, credits, uploads, allowPrivateUrls: config.allowPrivateUrls, log },
     { concurrency: config.trainingConcurrency },
   );
   jobs.registerWorker();
@@ -108,6 +116,7 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
       const now = Date.now();
       await store.jobs.deleteExpired(now);
       for (const key of await store.files.deleteExpired(now)) await blobs.delete(`outputs/${key}`);
+      await uploads.sweep(now);
     } catch (e) {
       log('retention sweep failed', { error: String(e) });
     }
@@ -124,6 +133,7 @@ export async function createSystem(config: Config, opts: { embedded?: Embedded; 
       return timer;
     },
     async stop(graceMs: number) {
+      queue.stopMetrics();
       await delivery.stop();
       await embedded.close(graceMs);
       if (engine) await (await engine.catch(() => null))?.close();
@@ -137,6 +147,7 @@ export async function startServer(config: Config, opts: { log?: (msg: string, ex
   const app = await buildApp(system.ctx);
   const timer = system.start();
   await app.listen({ port: config.port, host: config.host });
+  const metrics = config.metricsPort !== null ? await startMetricsServer(config.host, config.metricsPort, config.metricsToken) : null;
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -145,10 +156,12 @@ export async function startServer(config: Config, opts: { log?: (msg: string, ex
     app,
     ctx: system.ctx,
     url: `http://${host}:${port}`,
+    metricsUrl: metrics ? `http://${host}:${metrics.port}/metrics` : `http://${host}:${port}/metrics`,
     close() {
       closing ??= (async () => {
         clearInterval(timer);
         await app.close(); // stop accepting; in-flight requests finish
+        await metrics?.close();
         await system.stop(10_000);
       })();
       return closing;

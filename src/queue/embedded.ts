@@ -234,7 +234,7 @@ export function createEmbeddedQueue<DB extends QueueDatabase>(database: Kysely<D
     const maxAttempts = num(row.max_attempts);
     let task: QueueTask<unknown>;
     try {
-      task = { id: row.id, queue: row.queue, payload: JSON.parse(row.payload), attempt };
+      task = { id: row.id, queue: row.queue, payload: JSON.parse(row.payload), attempt, readyAt: num(row.run_at) };
     } catch (err) {
       await settle(row.id, { status: 'failed', last_error: errorText(err), finished_at: Date.now(), lease_owner: null, lease_until: null });
       return;

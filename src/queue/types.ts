@@ -7,6 +7,8 @@ export interface QueueTask<T = unknown> {
   payload: T;
   /** 1 on the first run, 2 on the first retry, ... */
   attempt: number;
+  /** When the task became runnable (unix ms): for the queue-wait metric. */
+  readyAt?: number;
 }
 
 export interface EnqueueOptions {

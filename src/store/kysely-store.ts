@@ -382,7 +382,7 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
     },
 
     keys: {
-      async create(accountId, key, name) {
+      async create(accountId, key, name, opts = {}) {
         const rec: ApiKeyRecord = {
           id: newId('key_', 12),
           accountId,
@@ -390,6 +390,7 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
           prefix: key.slice(0, 8),
           createdAt: now(),
           revokedAt: null,
+          admin: opts.admin === true,
         };
         await db
           .insertInto('api_keys')
@@ -401,6 +402,7 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
             name,
             created_at: rec.createdAt,
             revoked_at: null,
+            admin: rec.admin ? 1 : 0,
           })
           .execute();
         return rec;
@@ -408,11 +410,11 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
       async findAccountByKey(key) {
         const r = await db
           .selectFrom('api_keys')
-          .select(['id', 'account_id'])
+          .select(['id', 'account_id', 'admin'])
           .where('key_hash', '=', hashKey(key))
           .where('revoked_at', 'is', null)
           .executeTakeFirst();
-        return r && { accountId: r.account_id, keyId: r.id };
+        return r && { accountId: r.account_id, keyId: r.id, admin: num(r.admin) === 1 };
       },
       async list() {
         const rows = await db.selectFrom('api_keys').selectAll().orderBy('created_at', 'asc').orderBy('id', 'asc').execute();
@@ -423,6 +425,7 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
           prefix: r.prefix,
           createdAt: num(r.created_at),
           revokedAt: numOrNull(r.revoked_at),
+          admin: num(r.admin) === 1,
         }));
       },
       async revoke(idOrKey) {
@@ -631,6 +634,54 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
       async deleteExpired(at) {
         const r = await db.deleteFrom('jobs').where('expires_at', '<=', at).executeTakeFirst();
         return Number(r.numDeletedRows);
+      },
+      async listRecent(accountId, limit) {
+        const rows = await db
+          .selectFrom('jobs')
+          .selectAll()
+          .where('account_id', '=', accountId)
+          .orderBy('created_at', 'desc')
+          .orderBy('id', 'desc')
+          .limit(Math.max(1, Math.min(1000, Math.floor(limit))))
+          .execute();
+        return rows.map(jobFromRow);
+      },
+    },
+
+    uploads: {
+      async create(u) {
+        await db
+          .insertInto('uploads')
+          .values({
+            id: u.id,
+            account_id: u.accountId,
+            content_type: u.contentType,
+            bytes: u.bytes,
+            width: u.width,
+            height: u.height,
+            created_at: u.createdAt,
+            expires_at: u.expiresAt,
+          })
+          .execute();
+      },
+      async get(accountId, id) {
+        const r = await db.selectFrom('uploads').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+        return (
+          r && {
+            id: r.id,
+            accountId: r.account_id,
+            contentType: r.content_type,
+            bytes: num(r.bytes),
+            width: num(r.width),
+            height: num(r.height),
+            createdAt: num(r.created_at),
+            expiresAt: num(r.expires_at),
+          }
+        );
+      },
+      async deleteExpired(at) {
+        const rows = await db.deleteFrom('uploads').where('expires_at', '<=', at).returning('id').execute();
+        return rows.map((r) => r.id);
       },
     },
 
