@@ -9,6 +9,7 @@ import type { Store, UploadRecord } from '../store/types.js';
 import { newId } from '../store/ids.js';
 import { normaliseImage, MAX_INPUT_BYTES } from '../imaging/input.js';
 import { checkUploadUrl, signUploadUrl } from './url.js';
+import { uploads as uploadsStored } from '../metrics/registry.js';
 
 export const uploadKey = (id: string) => `uploads/${id}`;
 
@@ -75,6 +76,7 @@ export function createUploadService(deps: { store: Store; blobs: BlobStore; urlS
       await blobs.put(uploadKey(id), img.data, contentType);
       const rec: UploadRecord = { id, accountId, contentType, bytes: img.data.length, width: img.width, height: img.height, createdAt: t, expiresAt: t + deps.ttlMs };
       await store.uploads.create(rec);
+      uploadsStored.inc();
       return {
         url: signUploadUrl(baseUrl, id, ext, rec.expiresAt, deps.urlSecret),
         expires_at: new Date(rec.expiresAt).toISOString(),
