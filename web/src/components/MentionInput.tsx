@@ -34,13 +34,13 @@ export function MentionInput({ id, label, value, onInput, profiles, required, hi
     const el = ref.current!;
     const end = el.selectionStart ?? value.length;
     const next = `${value.slice(0, query!.start)}[[${p.profile_id}]] ${value.slice(end)}`;
+    const caret = query!.start + p.profile_id.length + 5;
+    // Update the box and caret at once, so typing straight on continues after the mention.
+    el.value = next;
+    el.focus();
+    el.setSelectionRange(caret, caret);
     onInput(next);
     setQuery(null);
-    const caret = query!.start + p.profile_id.length + 5;
-    requestAnimationFrame(() => {
-      el.focus();
-      el.setSelectionRange(caret, caret);
-    });
   };
   const open = query !== null && options.length > 0;
   const listId = `${id}-mentions`;
