@@ -61,7 +61,10 @@ after(async () => {
   await rm(userDir, { recursive: true, force: true });
 });
 
-const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+const shot = async (name: string) => {
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+};
 const go = async (hash: string) => {
   await page.goto(`${s.url}/console#${hash}`);
   await page.waitForSelector('main h1');
