@@ -14,8 +14,10 @@ import { enhance, generate, profilesCreate, profilesStatus, type Io } from './cl
 
 const USAGE = `likeness ${VERSION}: a self-hosted Phota-compatible API
 
-Usage, as a user of a Likeness server (over HTTP: LIKENESS_URL, default http://localhost:8080,
-and LIKENESS_API_KEY). Photos are local files (uploaded for you) or http(s) URLs:
+Usage:
+
+As a user of a Likeness server (over HTTP: LIKENESS_URL, default http://localhost:8080, and
+LIKENESS_API_KEY). Photos are local files (uploaded for you) or http(s) URLs:
   likeness profiles create <photos...> [--tag T] [--tier standard|fast] [--wait]
                                      train a profile; --wait shows progress and the per-photo
                                      report (tier: fast below 10 photos, else standard)
@@ -24,7 +26,7 @@ and LIKENESS_API_KEY). Photos are local files (uploaded for you) or http(s) URLs
   likeness generate "<prompt>" [-o DIR] [-n 1-4] [--model M] [--aspect R] [--resolution R]
                                      name people as [[profile-id]] in the prompt
 
-Usage, as the operator of this machine (works on LIKENESS_DATA_DIR directly, no server needed):
+As the operator of this machine (works on LIKENESS_DATA_DIR directly, no server needed):
   likeness serve                     start the API (embedded SQLite, blobs and workers)
   likeness keys create [--name N] [--admin]
                                      create an account and API key (printed once); an admin
