@@ -22,11 +22,24 @@ export function ImageField({ id, label, value, onChange, onRemove }: { id: strin
     }
   };
   return (
-    <div class="field image-input">
-      <label for={`${id}-file`}>{label}</label>
+    <div class="field image-input" role="group" aria-labelledby={`${id}-label`}>
+      <span class="label" id={`${id}-label`}>
+        {label}
+      </span>
       <div class="preview">
         {preview || /^https?:/.test(value) ? <img src={preview ?? value} alt="" /> : null}
-        <input id={`${id}-file`} type="file" accept="image/*" aria-describedby={`${id}-state`} onChange={(e) => pick(e.currentTarget.files?.[0])} />
+        <label class="btn small file-btn">
+          {preview ? 'Choose another file' : 'Choose a file'}
+          <input
+            id={`${id}-file`}
+            class="sr-only"
+            type="file"
+            accept="image/*"
+            aria-label={`${label}: choose a file`}
+            aria-describedby={`${id}-state`}
+            onChange={(e) => pick(e.currentTarget.files?.[0])}
+          />
+        </label>
         {onRemove ? (
           <button type="button" class="btn small" onClick={onRemove} aria-label={`Remove ${label}`}>
             Remove
