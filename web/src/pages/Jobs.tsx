@@ -46,7 +46,7 @@ export function Jobs() {
                   <td>
                     <Badge status={j.status} />
                   </td>
-                  <td>{formatTime(j.created_at)}</td>
+                  <td class="nowrap">{formatTime(j.created_at)}</td>
                   <td>
                     {j.error ? (
                       <span style={{ color: 'var(--bad)' }}>

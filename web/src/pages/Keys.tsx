@@ -103,7 +103,7 @@ export function Keys({ me }: { me: Me }) {
                       {k.name ?? '–'} {k.admin ? <span class="badge">admin</span> : null} {k.key_id === me.key_id ? <span class="badge ok">you</span> : null}
                     </td>
                     <td class="mono">{k.account_id}</td>
-                    <td>{formatTime(k.created_at)}</td>
+                    <td class="nowrap">{formatTime(k.created_at)}</td>
                     <td>{k.revoked_at ? <span class="badge bad">revoked {formatTime(k.revoked_at)}</span> : <span class="badge ok">active</span>}</td>
                     <td>
                       {k.revoked_at ? null : (
