@@ -1,4 +1,4 @@
-// `npm start` builds first when dist/ is missing or older than the sources.
+// `npm start` builds first when dist/ is missing or older than the sources (server and console).
 import { existsSync, statSync, readdirSync } from 'node:fs';
 import { execSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -11,8 +11,12 @@ function newest(dir) {
   }
   return t;
 }
-const out = 'dist/src/cli.js';
-if (!existsSync(out) || statSync(out).mtimeMs < newest('src')) {
+const stale = (out, ...dirs) => !existsSync(out) || statSync(out).mtimeMs < Math.max(...dirs.map(newest));
+if (stale('dist/src/cli.js', 'src')) {
   console.log('Building (tsc)…');
   execSync('npx tsc -p .', { stdio: 'inherit' });
+}
+if (existsSync('web') && stale('dist/web/index.html', 'web')) {
+  console.log('Building the web console…');
+  execSync('node scripts/build-web.mjs', { stdio: 'inherit' });
 }

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
-// The `likeness` command: `serve` (the roles in LIKENESS_ROLES: API and in-process workers by
-// default), `worker` (queues only, no HTTP) and admin commands for keys and profiles, which
-// work on the configured database (the data directory's SQLite, or LIKENESS_DATABASE_URL).
+// The `likeness` command: `serve` (API + in-process workers on the embedded defaults) and
+// admin commands for keys and profiles, which work on the same data directory.
 import { loadConfig, ConfigError, type Config } from './config.js';
 import { startServer } from './server.js';
 import { openStore } from './context.js';
@@ -11,22 +10,40 @@ import { VERSION } from './version.js';
 import { mkdir } from 'node:fs/promises';
 import { creditsCommand, CREDITS_USAGE } from './credits/cli.js';
 import { creditsEnabledFromEnv } from './credits/prices.js';
+import { ClientError, clientFromEnv, type Client } from './client/http.js';
+import { enhance, generate, profilesCreate, profilesStatus, type Io } from './client/commands.js';
 
 const USAGE = `likeness ${VERSION}: a self-hosted Phota-compatible API
 
 Usage:
+
+As a user of a Likeness server (over HTTP: LIKENESS_URL, default http://localhost:8080, and
+LIKENESS_API_KEY). Photos are local files (uploaded for you) or http(s) URLs:
+  likeness profiles create <photos...> [--tag T] [--tier standard|fast] [--wait]
+                                     train a profile; --wait shows progress and the per-photo
+                                     report (tier: fast below 10 photos, else standard)
+  likeness profiles status <id>      status and per-photo report of one of your profiles
+  likeness enhance <in> -o <out> [--profile ID]... [--prompt P] [--format jpg|png]
+  likeness generate "<prompt>" [-o DIR] [-n 1-4] [--model M] [--aspect R] [--resolution R]
+                                     name people as [[profile-id]] in the prompt
+
+As the operator (works on the configured database directly, no server needed: the data
+dir's SQLite, or LIKENESS_DATABASE_URL):
   likeness serve                     start the roles in LIKENESS_ROLES (default api,worker)
   likeness worker                    run queued work only (training, studio jobs, webhooks); no HTTP
   likeness migrate-data --from DIR   copy an embedded data dir (SQLite + blobs) to the
                                      configured Postgres / S3
   likeness jobs ls                   unfinished jobs with their run counts
-  likeness keys create [--name N]    create an account and API key (printed once)
+  likeness keys create [--name N] [--admin]
+                                     create an account and API key (printed once); an admin
+                                     key may also list, create and revoke keys through the API
+                                     (/v1/likeness/keys) and in the console's Keys page
   likeness keys ls                   list keys (never the keys themselves)
   likeness keys revoke <key-id|key>  revoke a key
-  likeness profiles ls               list profiles of every account
+  likeness profiles ls               list the profiles of every account
   likeness profiles disable <id>     mark a profile INACTIVE (it can no longer be used)
 ${CREDITS_USAGE.split('\n').slice(1).map((l) => '  ' + l.trim()).join('\n')}
-Settings come from environment variables; see README.md.`;
+The console is at <server>/console. Settings come from environment variables; see README.md.`;
 
 function flag(args: string[], name: string): string | null {
   const i = args.indexOf(name);
@@ -42,22 +59,34 @@ async function withStore<T>(fn: (e: { store: Store }) => Promise<T>): Promise<T>
   }
 }
 
-async function createKey(store: Store, name: string | null) {
+async function createKey(store: Store, name: string | null, admin = false) {
   const account = await store.accounts.create(name);
   const key = newKey();
-  const rec = await store.keys.create(account.id, key, name);
+  const rec = await store.keys.create(account.id, key, name, { admin });
   return { key, rec, account };
+}
+
+/** Runs a client command against LIKENESS_URL; a ClientError is one line on stderr and exit code 1. */
+async function client(fn: (c: Client, io: Io) => Promise<number>): Promise<void> {
+  try {
+    process.exitCode = await fn(clientFromEnv(process.env), { out: process.stdout, err: process.stderr });
+  } catch (e) {
+    if (!(e instanceof ClientError)) throw e;
+    console.error(`likeness: ${e.message}`);
+    process.exitCode = 1;
+  }
 }
 
 async function serve(config: Config) {
   await mkdir(config.dataDir, { recursive: true });
   // On first start with no keys, create one so a newcomer can call the API at once.
+  // It is the operator's key, so an admin key: the console's Keys page works out of the box.
   const first = config.roles.has('api')
-    ? await withStore(async ({ store }) => ((await store.keys.count()) === 0 ? createKey(store, 'default') : null))
+    ? await withStore(async ({ store }) => ((await store.keys.count()) === 0 ? createKey(store, 'default', true) : null))
     : null;
   const server = await startServer(config);
   if (first) {
-    console.log(`\nNo API keys existed, so one was created (it is shown only this once):\n\n  X-API-Key: ${first.key}\n`);
+    console.log(`\nNo API keys existed, so an admin key was created (it is shown only this once):\n\n  X-API-Key: ${first.key}\n`);
   }
   const roles = [...config.roles].join(',');
   const where = config.databaseUrl ? 'database: postgres' : `data: ${config.dataDir}`;
@@ -109,8 +138,9 @@ async function main(argv: string[]) {
       break;
     case 'keys':
       if (sub === 'create') {
-        const { key, rec } = await withStore((e) => createKey(e.store, flag(rest, '--name')));
-        console.log(`Created key ${rec.id} for account ${rec.accountId}. Keep it safe; it is not shown again:\n${key}`);
+        const admin = rest.includes('--admin');
+        const { key, rec } = await withStore((e) => createKey(e.store, flag(rest, '--name'), admin));
+        console.log(`Created ${admin ? 'admin ' : ''}key ${rec.id} for account ${rec.accountId}. Keep it safe; it is not shown again:\n${key}`);
         return;
       }
       if (sub === 'ls') {
@@ -118,7 +148,7 @@ async function main(argv: string[]) {
         if (keys.length === 0) console.log('No keys. Create one with: likeness keys create');
         for (const k of keys) {
           console.log(
-            `${k.id}\t${k.prefix}…\taccount ${k.accountId}\t${k.name ?? '-'}\t${new Date(k.createdAt).toISOString()}\t${k.revokedAt ? 'revoked' : 'active'}`,
+            `${k.id}\t${k.prefix}…\taccount ${k.accountId}\t${k.name ?? '-'}\t${new Date(k.createdAt).toISOString()}\t${k.revokedAt ? 'revoked' : 'active'}${k.admin ? '\tadmin' : ''}`,
           );
         }
         return;
@@ -131,6 +161,8 @@ async function main(argv: string[]) {
       }
       break;
     case 'profiles':
+      if (sub === 'create') return client((c, io) => profilesCreate(c, rest, io));
+      if (sub === 'status') return client((c, io) => profilesStatus(c, rest, io));
       if (sub === 'ls') {
         await withStore(async (e) => {
           for (const p of await e.store.profiles.listByStatus(['VALIDATING', 'QUEUING', 'IN_PROGRESS', 'READY', 'ERROR', 'INACTIVE'])) {
@@ -151,6 +183,10 @@ async function main(argv: string[]) {
         return;
       }
       break;
+    case 'enhance':
+      return client((c, io) => enhance(c, [sub, ...rest].filter((a) => a !== undefined), io));
+    case 'generate':
+      return client((c, io) => generate(c, [sub, ...rest].filter((a) => a !== undefined), io));
     case 'credits': {
       const enabled = creditsEnabledFromEnv(process.env);
       try {

@@ -51,6 +51,12 @@ export interface Config {
   queueLeaseMs: number;
   /** How often a worker re-queues work the database has but the queue lost (e.g. enqueue after a crash). */
   sweepIntervalMs: number;
+  /** How long a local upload (POST /uploads) is kept and its URL valid. */
+  uploadTtlMs: number;
+  /** GET /metrics requires `Authorization: Bearer <token>` when set. */
+  metricsToken: string | null;
+  /** Serve /metrics on this port (same HOST) instead of the API port; null = on the API port. */
+  metricsPort: number | null;
   env: NodeJS.ProcessEnv;
 }
 
@@ -124,6 +130,9 @@ export const SETTINGS: Array<[string, string, string]> = [
   ['LIKENESS_CALLBACK_RETRY_DELAYS_S', '0,30,120,480,1200,1800', 'Delay before each callback attempt, seconds (its length = attempts)'],
   ['LIKENESS_CREDITS', '0', 'Prepaid credits: requests that would charge need a balance (402 otherwise)'],
   ['LIKENESS_PRICES', 'contract prices', 'JSON of prices in dollars, e.g. {"enhance": 0.12, "profile.standard": 2.9}'],
+  ['LIKENESS_UPLOAD_TTL_S', '86400', 'How long a local upload (POST /v1/phota/uploads) is kept and its URL valid'],
+  ['LIKENESS_METRICS_TOKEN', '(none)', 'GET /metrics then requires Authorization: Bearer <token>'],
+  ['LIKENESS_METRICS_PORT', '(API port)', 'Serve /metrics on this port instead of the API port'],
   ['LIKENESS_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent'],
   ['LIKENESS_ROLES', 'api,worker', 'What `serve` runs: api (HTTP), worker (training, studio jobs, webhooks), or both'],
   ['LIKENESS_DATABASE_URL', '(SQLite in the data dir)', 'postgres://user:pass@host:5432/db: metadata on PostgreSQL'],
@@ -231,6 +240,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     s3: s3Config(env),
     queueLeaseMs: int(env, 'LIKENESS_QUEUE_LEASE_S', 30, 2, 3600) * 1000,
     sweepIntervalMs: int(env, 'LIKENESS_SWEEP_INTERVAL_S', 60, 1, 86400) * 1000,
+    uploadTtlMs: int(env, 'LIKENESS_UPLOAD_TTL_S', 86400, 1, 30 * 86400) * 1000,
+    metricsToken: env.LIKENESS_METRICS_TOKEN || null,
+    metricsPort: env.LIKENESS_METRICS_PORT ? int(env, 'LIKENESS_METRICS_PORT', 0, 0, 65535) : null,
     env,
   };
 }

@@ -15,6 +15,7 @@ import type { JobService } from './jobs/service.js';
 import type { EventService } from './jobs/events.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import type { WorkerPool } from './identity/pool.js';
+import type { UploadService } from './uploads/service.js';
 import { createRateLimiter, type RateLimiter } from './http/rate-limit.js';
 import { openSqliteStore } from './store/sqlite.js';
 import { createEmbeddedQueue } from './queue/embedded.js';
@@ -41,6 +42,8 @@ export interface AppContext {
   studio: StudioService;
   jobs: JobService;
   events: EventService;
+  /** Local uploads (POST /v1/phota/uploads) and their resolution as image inputs. */
+  uploads: UploadService;
   version: string;
 }
 

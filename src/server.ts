@@ -18,6 +18,9 @@ import { VERSION } from './version.js';
 import { stopHeicWorker } from './imaging/heic-pool.js';
 import { createCreditService } from './credits/service.js';
 import { creditsConfigFromEnv } from './credits/prices.js';
+import { createUploadService } from './uploads/service.js';
+import { instrumentProviders, instrumentQueue, instrumentStudio } from './metrics/instrument.js';
+import { startMetricsServer } from './http/routes/metrics.js';
 
 export interface RunningServer {
   /** null when this process runs no `api` role. */
@@ -25,6 +28,8 @@ export interface RunningServer {
   ctx: AppContext;
   /** Base URL of the HTTP server ('' without the api role). */
   url: string;
+  /** Where GET /metrics is served (the API port, or LIKENESS_METRICS_PORT). */
+  metricsUrl: string;
   close(): Promise<void>;
 }
 
@@ -35,13 +40,14 @@ export async function createSystem(config: Config, opts: { log?: Log } = {}) {
   let providers;
   let creditsConfig;
   try {
-    providers = createProviderRegistry(providerConfigFromEnv(config.env));
+    providers = instrumentProviders(createProviderRegistry(providerConfigFromEnv(config.env)));
     creditsConfig = creditsConfigFromEnv(config.env);
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
   const adapters = await openAdapters(config, log);
-  const { store, queue, blobs } = adapters;
+  const { store, blobs } = adapters;
+  const queue = instrumentQueue(adapters.queue); // metrics: wait time, outcomes, depth
 
   // Models load on first use: starting the server stays fast and tests that need no face
   // model never pay for it. A failed start is retried by the next caller.
@@ -64,8 +70,9 @@ export async function createSystem(config: Config, opts: { log?: Log } = {}) {
   const events = createEventService(store, delivery);
   const credits = createCreditService({ store, ...creditsConfig });
   const profiles = createProfileService({ store, blobs, queue, credits, maxQueueDepth: config.maxQueueDepth });
-  const studio = createStudioService({ config, blobs, profiles, providers, identity, pool: async () => (await identity()).pool });
+  const studio = instrumentStudio(createStudioService({ config, blobs, profiles, providers, identity, pool: async () => (await identity()).pool }));
   const secret = await urlSigningSecret(config, store);
+  const uploads = createUploadService({ store, blobs, urlSecret: secret, ttlMs: config.uploadTtlMs });
   const jobs = createJobService({ config, store, blobs, queue, studio, events, credits, urlSecret: secret, log });
 
   const ctx: AppContext = {
@@ -82,13 +89,14 @@ export async function createSystem(config: Config, opts: { log?: Log } = {}) {
     studio,
     jobs,
     events,
+    uploads,
     version: VERSION,
   };
 
   const worker = config.roles.has('worker');
   if (worker) {
     registerTrainingPipeline(
-      { store, blobs, queue, identity, events, credits, allowPrivateUrls: config.allowPrivateUrls, log },
+      { store, blobs, queue, identity, events, credits, uploads, allowPrivateUrls: config.allowPrivateUrls, log },
       { concurrency: config.trainingConcurrency },
     );
     jobs.registerWorker();
@@ -100,6 +108,7 @@ export async function createSystem(config: Config, opts: { log?: Log } = {}) {
       const now = Date.now();
       await store.jobs.deleteExpired(now);
       for (const key of await store.files.deleteExpired(now)) await blobs.delete(`outputs/${key}`);
+      await uploads.sweep(now);
     } catch (e) {
       log('retention sweep failed', { error: String(e) });
     }
@@ -130,6 +139,7 @@ export async function createSystem(config: Config, opts: { log?: Log } = {}) {
     },
     async stop(graceMs: number) {
       for (const t of timers) clearInterval(t);
+      queue.stopMetrics();
       await delivery.stop();
       await adapters.close(graceMs);
       if (engine) await (await engine.catch(() => null))?.close();
@@ -142,23 +152,26 @@ export async function startServer(config: Config, opts: { log?: Log } = {}): Pro
   const system = await createSystem(config, opts);
   let app: FastifyInstance | null = null;
   let url = '';
+  const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   if (config.roles.has('api')) {
     app = await buildApp(system.ctx);
     await app.listen({ port: config.port, host: config.host });
     const addr = app.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : config.port;
-    const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-    url = `http://${host}:${port}`;
+    url = `http://${host}:${typeof addr === 'object' && addr ? addr.port : config.port}`;
   }
+  // A worker node has no API port: its metrics need their own (LIKENESS_METRICS_PORT).
+  const metrics = config.metricsPort !== null ? await startMetricsServer(config.host, config.metricsPort, config.metricsToken) : null;
   system.start();
   let closing: Promise<void> | null = null;
   return {
     app,
     ctx: system.ctx,
     url,
+    metricsUrl: metrics ? `http://${host}:${metrics.port}/metrics` : `${url}/metrics`,
     close() {
       closing ??= (async () => {
         await app?.close(); // stop accepting; in-flight requests finish
+        await metrics?.close();
         await system.stop(10_000);
       })();
       return closing;

@@ -11,14 +11,25 @@ import { registerJobRoutes } from './routes/jobs.js';
 import { registerAccountRoutes } from './routes/account.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerFileRoutes } from './routes/files.js';
+import { registerUploadRoutes } from './routes/uploads.js';
+import { registerKeyRoutes } from './routes/keys.js';
+import { registerListingRoutes } from './routes/listings.js';
+import { registerMetricsRoute } from './routes/metrics.js';
+import { registerConsoleRoutes } from './routes/console.js';
+import { httpDuration, httpRequests } from '../metrics/registry.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     accountId: string;
+    keyId: string;
+    /** An admin key: may also manage keys (/v1/likeness/keys). */
+    isAdmin: boolean;
   }
   interface FastifyContextConfig {
     /** false: the route needs no X-API-Key (openapi.json, signed file URLs). */
     auth?: boolean;
+    /** The body is an image (uploads): an oversized one is 400 IMAGE_TOO_LARGE, like other image inputs. */
+    imageBody?: boolean;
   }
 }
 
@@ -124,6 +135,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     const found = typeof key === 'string' ? await ctx.store.keys.findAccountByKey(key) : undefined;
     if (!found) throw new ApiError(401, 'API_KEY_INVALID', 'Invalid API key in the X-API-Key header.');
     req.accountId = found.accountId;
+    req.keyId = found.keyId;
+    req.isAdmin = found.admin;
     const wait = await ctx.rateLimiter.take(found.keyId, Date.now());
     if (wait > 0) {
       throw new ApiError(429, 'RATE_LIMITED', 'Too many requests for this API key; retry after the time in Retry-After.', {
@@ -147,6 +160,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       const root = fe.validationContext === 'querystring' ? 'query' : fe.validationContext === 'params' ? 'path' : 'body';
       return sendValidation(reply, toValidationIssues(fe.validation as never, root));
     }
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' && req.routeOptions.config?.imageBody) {
+      return sendError(reply, new ApiError(400, 'IMAGE_TOO_LARGE', 'file: the image is larger than the 25 MB limit'));
+    }
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return sendError(reply, new ApiError(413, 'PAYLOAD_TOO_LARGE', `Request body exceeds ${Math.round(ctx.config.bodyLimit / 1048576)} MB.`));
     }
@@ -158,6 +174,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     }
     req.log.error({ err: error }, 'unhandled error');
     return sendError(reply, new ApiError(500, 'INTERNAL_ERROR', 'Internal error. Quote the request_id when reporting it.'));
+  });
+
+  // Metrics: every answered request by route template (bounded: unknown paths are "unmatched").
+  app.addHook('onResponse', async (req, reply) => {
+    const labels = { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    httpRequests.inc(labels);
+    httpDuration.observe(labels, reply.elapsedTime / 1000);
   });
 
   app.setNotFoundHandler((req, reply) => {
@@ -172,8 +195,19 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       registerJobRoutes(api, ctx);
       registerAccountRoutes(api, ctx);
       registerFileRoutes(api, ctx);
+      registerUploadRoutes(api, ctx);
     },
     { prefix: '/v1/phota' },
   );
+  // Extensions outside the Phota paths: key management (admin keys) and the console's listings.
+  await app.register(
+    async (api) => {
+      registerKeyRoutes(api, ctx);
+      registerListingRoutes(api, ctx);
+    },
+    { prefix: '/v1/likeness' },
+  );
+  registerMetricsRoute(app, ctx);
+  registerConsoleRoutes(app);
   return app;
 }

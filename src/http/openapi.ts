@@ -14,6 +14,8 @@ type Op = {
   params?: string[];
   query?: Array<{ name: string; description: string }>;
   auth?: boolean;
+  /** The body is image bytes or multipart, not JSON (uploads). */
+  rawBody?: boolean;
 };
 
 const OPS: Op[] = [
@@ -33,6 +35,12 @@ const OPS: Op[] = [
   { method: 'put', path: '/v1/phota/webhook', operationId: 'put_webhook', tag: 'Account', summary: 'Set the account webhook URL (extension)', body: 'WebhookConfigRequest', ok: 'WebhookConfig' },
   { method: 'delete', path: '/v1/phota/webhook', operationId: 'delete_webhook', tag: 'Account', summary: 'Remove the account webhook (extension)', ok: 'WebhookConfig' },
   { method: 'post', path: '/v1/phota/recognize', operationId: 'recognize', tag: 'Studio', summary: 'Who of the given profiles is in this photo (extension)', body: 'RecognizeRequest', ok: 'RecognizeResponse' },
+  { method: 'post', path: '/v1/phota/uploads', operationId: 'upload', tag: 'Profiles', summary: 'Upload a local image (raw image/* or multipart "file"); returns a signed URL this account can use as any image input for 24 h (extension)', ok: 'UploadResponse', rawBody: true },
+  { method: 'get', path: '/v1/likeness/me', operationId: 'whoami', tag: 'Meta', summary: 'This key: account, admin flag, credits (extension)', ok: { contentType: 'application/json' } },
+  { method: 'get', path: '/v1/likeness/profiles', operationId: 'list_profiles_detailed', tag: 'Profiles', summary: 'Profiles with status, tag and tier in one call (extension)', ok: { contentType: 'application/json' }, query: [{ name: 'tag', description: 'Exact tag filter.' }, { name: 'limit', description: '1–200' }, { name: 'cursor', description: 'next_cursor of the previous page.' }] },
+  { method: 'get', path: '/v1/likeness/jobs', operationId: 'list_jobs', tag: 'Jobs', summary: "This account's recent async jobs, newest first (extension)", ok: { contentType: 'application/json' }, query: [{ name: 'limit', description: '1–200' }] },
+  { method: 'get', path: '/v1/likeness/keys', operationId: 'list_keys', tag: 'Account', summary: 'Every API key (admin keys only; extension)', ok: { contentType: 'application/json' } },
+  { method: 'delete', path: '/v1/likeness/keys/{key_id}', operationId: 'revoke_key', tag: 'Account', summary: 'Revoke a key (admin keys only; extension)', ok: { contentType: 'application/json' }, params: ['key_id'] },
   { method: 'get', path: '/v1/phota/models', operationId: 'list_models', tag: 'Meta', summary: 'Base models, capabilities and whether each is configured', ok: 'ModelsResponse' },
   { method: 'get', path: '/v1/phota/', operationId: 'root', tag: 'Meta', summary: 'Key check', ok: 'RootResponse' },
   { method: 'get', path: '/v1/phota/openapi.json', operationId: 'openapi', tag: 'Meta', summary: 'This document', ok: { contentType: 'application/json' }, auth: false },
@@ -71,6 +79,11 @@ export function buildOpenApi(version: string): object {
     WebhookSecretResponse: { type: 'object', properties: { webhook_secret: { type: 'string' } }, required: ['webhook_secret'] },
     WebhookConfig: { type: 'object', properties: { url: { type: ['string', 'null'] }, events: { type: 'array', items: { type: 'string' } } } },
     ModelsResponse: { type: 'object', properties: { models: { type: 'array', items: { type: 'object' } } } },
+    UploadResponse: {
+      type: 'object',
+      properties: { url: { type: 'string' }, expires_at: { type: 'string', format: 'date-time' }, upload_id: { type: 'string' }, content_type: { type: 'string' }, bytes: { type: 'integer' }, width: { type: 'integer' }, height: { type: 'integer' } },
+      required: ['url', 'expires_at'],
+    },
     RootResponse: { type: 'object', properties: { service: { type: 'string' }, version: { type: 'string' }, account_id: { type: 'string' } } },
   };
   const paths: Record<string, Record<string, unknown>> = {};
@@ -82,7 +95,7 @@ export function buildOpenApi(version: string): object {
           : { description: 'Successful Response', content: { [op.ok.contentType]: {} } },
     };
     if (op.accepted) responses['202'] = { description: 'Async job accepted; poll job_id at poll_url.', content: { 'application/json': { schema: { $ref: '#/components/schemas/JobHandle' } } } };
-    if (op.body) responses['400'] = err('Invalid request or content moderation violation.');
+    if (op.body || op.rawBody) responses['400'] = err('Invalid request or content moderation violation.');
     if (op.auth !== false) {
       responses['401'] = err('Invalid API key in the X-API-Key header.');
       responses['403'] = err('Missing X-API-Key header (no API key provided).');
@@ -104,6 +117,17 @@ export function buildOpenApi(version: string): object {
       operationId: op.operationId,
       ...(op.auth === false ? { security: [] } : { security: [{ APIKeyHeader: [] }] }),
       ...(parameters.length ? { parameters } : {}),
+      ...(op.rawBody
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'image/*': { schema: { type: 'string', format: 'binary' } },
+                'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] } },
+              },
+            },
+          }
+        : {}),
       ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.body}` } } } } } : {}),
       responses,
     };

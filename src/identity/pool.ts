@@ -1,6 +1,7 @@
 // A generic worker_threads pool: tasks are dispatched by name with a payload, Buffers can be
 // transferred, work queues while every worker is busy. A worker that dies is replaced and
 // the task it was running is rejected (never left hanging).
+import { recordWorkerTask } from '../metrics/registry.js';
 import os from 'node:os';
 import { Worker, type TransferListItem } from 'node:worker_threads';
 import { ApiError, type ErrorCode } from '../errors.js';
@@ -56,6 +57,8 @@ interface Job {
   transfer: TransferListItem[];
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** performance.now() at dispatch (busy-time metric). */
+  startedAt?: number;
 }
 
 interface Slot {
@@ -145,6 +148,7 @@ export class WorkerPool {
       if (slot.job || slot.retired) continue;
       const job = this.queue.shift()!;
       slot.job = job;
+      job.startedAt = performance.now();
       slot.worker.ref();
       if (this.opts.taskTimeoutMs) {
         const ms = this.opts.taskTimeoutMs;
@@ -169,6 +173,7 @@ export class WorkerPool {
     clearTimeout(slot.timer);
     slot.job = null;
     slot.worker.unref();
+    recordWorkerTask(job.task, performance.now() - (job.startedAt ?? performance.now()), msg.ok ? 'ok' : 'error');
     if (msg.ok) job.resolve(msg.result);
     else job.reject(deserializeError(msg.error));
     this.pump();
@@ -182,6 +187,7 @@ export class WorkerPool {
     slot.job = null;
     // 'error' is followed by 'exit': make sure the worker is gone either way.
     void slot.worker.terminate();
+    if (job) recordWorkerTask(job.task, performance.now() - (job.startedAt ?? performance.now()), 'died');
     if (job) job.reject(new PoolError(`${this.label}: worker ${why} while running task "${job.task}"`));
     if (this.closed) return;
     this.deathsWithoutReply++;

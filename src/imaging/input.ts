@@ -30,6 +30,8 @@ export interface ImageInputOptions {
   maxSide?: number;
   /** DNS resolver override (tests). */
   resolve?: (host: string) => Promise<LookupAddress[]>;
+  /** Bytes of a URL this server holds itself (a local upload), or null to fetch it as usual. */
+  resolveUpload?: (url: string, field: string) => Promise<Buffer | null>;
 }
 
 export interface LoadedImage {
@@ -76,7 +78,9 @@ async function bytesOf(parsed: ParsedInput, opts: ImageInputOptions, field: stri
           : unreadable(field, parsed.message);
     case 'bytes':
       return parsed.data;
-    case 'url':
+    case 'url': {
+      const held = await opts.resolveUpload?.(parsed.url, field);
+      if (held) return held;
       try {
         const res = await safeFetch(parsed.url, {
           allowPrivate: opts.allowPrivateUrls,
@@ -94,6 +98,7 @@ async function bytesOf(parsed: ParsedInput, opts: ImageInputOptions, field: stri
         }
         throw err;
       }
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 // then leads to a retry at the scheduled time rather than to a lost or hot-looping delivery.
 // Delivery is at-least-once; receivers de-duplicate on X-Likeness-Delivery.
 
+import { recordDelivery } from '../metrics/registry.js';
 import { randomBytes } from 'node:crypto';
 import type { DeliveryRecord, Store } from '../store/types.js';
 import { signPayload, SIGNATURE_HEADER } from './signing.js';
@@ -122,6 +123,7 @@ export function createDeliveryService(deps: DeliveryDeps): DeliveryService {
     if (!(await store.deliveries.claimAttempt(d.id, d.attempts, nextAt, now()))) return false;
 
     const r = await post(d, attempt);
+    recordDelivery(r.ok ? 'delivered' : isLast ? 'failed' : 'retry');
     if (r.ok) {
       await store.deliveries.update(d.id, { status: 'DELIVERED', lastError: null });
       log('webhook delivered', { delivery: d.id, attempt, status: r.status });

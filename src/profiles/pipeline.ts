@@ -12,6 +12,8 @@ import { trainProfile } from '../identity/train.js';
 import { ApiError } from '../errors.js';
 import type { EventService } from '../jobs/events.js';
 import type { CreditService, Reservation } from '../credits/service.js';
+import type { UploadService } from '../uploads/service.js';
+import { recordTraining } from '../metrics/registry.js';
 
 export interface TrainingTask {
   profileId: string;
@@ -38,6 +40,8 @@ export interface PipelineDeps {
   events: EventService;
   credits: CreditService;
   allowPrivateUrls: boolean;
+  /** Resolves the account's local upload URLs from the blob store (no HTTP fetch). */
+  uploads?: Pick<UploadService, 'resolver'>;
   log: (msg: string, extra?: object) => void;
 }
 
@@ -67,6 +71,7 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
       deps.log('late training run: its lease had passed to another run, outcome discarded', { profileId: p.id });
       return false;
     }
+    recordTraining(p.createdAt, patch.status, patch.images);
     await afterFinal(p.id, task);
     return true;
   }
@@ -113,7 +118,8 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
     let done = 0;
     await mapLimit(p.imageUrls, 4, async (url, i) => {
       try {
-        const img = await loadImageInput(url, { allowPrivateUrls: deps.allowPrivateUrls }, `image_urls[${i}]`);
+        const opts = { allowPrivateUrls: deps.allowPrivateUrls, resolveUpload: deps.uploads?.resolver(p.accountId) };
+        const img = await loadImageInput(url, opts, `image_urls[${i}]`);
         await blobs.put(photoPath(p.id, i), img.data);
       } catch (e) {
         errors[i] = e instanceof ApiError ? e.detail : 'could not be fetched';

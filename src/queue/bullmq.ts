@@ -71,7 +71,7 @@ export function createBullQueue(opts: BullQueueOptions): Queue & { readonly owne
     const attempt = Math.max(1, job.attemptsStarted);
     const interruptions = Math.max(0, attempt - 1 - job.attemptsMade);
     const token = `${job.id}@${attempt}@${lockToken ?? owner}`;
-    const task: QueueTask<unknown> = { id: fromJobId(job.id!), queue: name, payload: job.data, attempt, token, interruptions };
+    const task: QueueTask<unknown> = { id: fromJobId(job.id!), queue: name, payload: job.data, attempt, token, interruptions, readyAt: job.timestamp + (job.opts.delay ?? 0) };
     const maxAttempts = job.opts.attempts ?? 1;
     if (interruptions > CRASH_SLACK) {
       // A poison task (or a fleet restarting under it): stop running it.

@@ -234,7 +234,7 @@ export function createEmbeddedQueue<DB extends QueueDatabase>(database: Kysely<D
     let task: QueueTask<unknown>;
     try {
       const interruptions = Math.max(0, attempt - 1 - num(row.failures));
-      task = { id: row.id, queue: row.queue, payload: JSON.parse(row.payload), attempt, token: `${row.id}@${attempt}@${owner}`, interruptions };
+      task = { id: row.id, queue: row.queue, payload: JSON.parse(row.payload), attempt, token: `${row.id}@${attempt}@${owner}`, interruptions, readyAt: num(row.run_at) };
     } catch (err) {
       await settle(row.id, { status: 'failed', last_error: errorText(err), finished_at: Date.now(), lease_owner: null, lease_until: null });
       return;

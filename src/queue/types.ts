@@ -15,6 +15,8 @@ export interface QueueTask<T = unknown> {
   token: string;
   /** Earlier runs that ended without an outcome because their process stopped (crash, kill, restart). */
   interruptions: number;
+  /** When the task became runnable (unix ms): for the queue-wait metric. */
+  readyAt?: number;
 }
 
 export interface EnqueueOptions {

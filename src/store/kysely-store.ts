@@ -9,6 +9,7 @@ import { createAccountRepository, createKeyRepository, createNodeSecretRepositor
 import { createProfileRepository } from './repositories/profiles.js';
 import { createJobRepository } from './repositories/jobs.js';
 import { createFileRepository } from './repositories/files.js';
+import { createUploadRepository } from './repositories/uploads.js';
 import { createDeliveryRepository } from './repositories/deliveries.js';
 import { createCreditRepository } from './repositories/credits.js';
 
@@ -32,6 +33,7 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
     nodeSecrets: createNodeSecretRepository(db, now),
     profiles: createProfileRepository(db, now),
     jobs: createJobRepository(db, now),
+    uploads: createUploadRepository(db),
     files: createFileRepository(db),
     deliveries: createDeliveryRepository(db, now),
     // Ledger entries get distinct times so a ledger reads in the order things happened.

@@ -170,6 +170,31 @@ export const migrations: Record<string, Migration> = {
     },
   },
 
+  // Admin keys (may manage keys through /v1/likeness/keys) and local uploads (issue #11):
+  // image bytes live in the blob store under uploads/<id>; this table says whose they are
+  // and until when, so the sweep can remove them.
+  '0004_keys_admin_uploads': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('api_keys').addColumn('admin', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .createTable('uploads')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id').onDelete('cascade'))
+        .addColumn('content_type', 'text', (c) => c.notNull())
+        .addColumn('bytes', 'bigint', (c) => c.notNull())
+        .addColumn('width', 'integer', (c) => c.notNull())
+        .addColumn('height', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('uploads_expires').on('uploads').column('expires_at').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.dropTable('uploads').ifExists().execute();
+      await db.schema.alterTable('api_keys').dropColumn('admin').execute();
+    },
+  },
+
   // Scale-out (issue #10): secrets every node shares; a lease token and a run count on jobs
   // and profiles, so only the run holding the lease may write the outcome and operators see
   // how often a task was started.

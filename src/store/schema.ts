@@ -21,6 +21,8 @@ export interface ApiKeysTable {
   name: string | null;
   created_at: number;
   revoked_at: number | null;
+  /** 1: an admin key, which may also list, create and revoke keys through the API (migration 0004). */
+  admin: Generated<number>;
 }
 
 export interface WebhookSecretsTable {
@@ -87,6 +89,18 @@ export interface DeliveriesTable {
   created_at: number;
 }
 
+/** Local uploads (migration 0004); the bytes are the blob `uploads/<id>`. */
+export interface UploadsTable {
+  id: string;
+  account_id: string;
+  content_type: string;
+  bytes: number;
+  width: number;
+  height: number;
+  created_at: number;
+  expires_at: number;
+}
+
 /** Credit ledger (migration 0002); see CreditEntry in types.ts. */
 export interface CreditLedgerTable {
   id: string;
@@ -140,4 +154,5 @@ export interface Database extends QueueDatabase {
   deliveries: DeliveriesTable;
   credit_ledger: CreditLedgerTable;
   node_secrets: NodeSecretsTable;
+  uploads: UploadsTable;
 }

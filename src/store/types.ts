@@ -20,6 +20,20 @@ export interface ApiKeyRecord {
   prefix: string; // first characters of the key, for humans to recognise it
   createdAt: number;
   revokedAt: number | null;
+  /** May also list, create and revoke keys through the API (/v1/likeness/keys). */
+  admin: boolean;
+}
+
+/** A local upload (decisions.md "Local uploads"): bytes in the blob store, kept until expiresAt. */
+export interface UploadRecord {
+  id: string;
+  accountId: string;
+  contentType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  createdAt: number;
+  expiresAt: number;
 }
 
 export interface WebhookSecret {
@@ -202,9 +216,9 @@ export interface Store {
   };
   keys: {
     /** Stores only a hash of `key`. */
-    create(accountId: string, key: string, name: string | null): Promise<ApiKeyRecord>;
+    create(accountId: string, key: string, name: string | null, opts?: { admin?: boolean }): Promise<ApiKeyRecord>;
     /** Looks a key up by its hash; revoked keys are not returned. */
-    findAccountByKey(key: string): Promise<{ accountId: string; keyId: string } | undefined>;
+    findAccountByKey(key: string): Promise<{ accountId: string; keyId: string; admin: boolean } | undefined>;
     list(): Promise<ApiKeyRecord[]>;
     /** Revokes by key id or by the full key; returns false if nothing matched. */
     revoke(idOrKey: string): Promise<boolean>;
@@ -250,6 +264,15 @@ export interface Store {
     listUnfinished(updatedBefore: number, limit: number): Promise<JobRecord[]>;
     /** Deletes jobs whose expiresAt has passed; returns how many. */
     deleteExpired(now: number): Promise<number>;
+    /** The account's newest `limit` jobs, newest first (the console's job list). */
+    listRecent(accountId: string, limit: number): Promise<JobRecord[]>;
+  };
+  uploads: {
+    create(u: UploadRecord): Promise<void>;
+    /** Only the owner's upload; another account's is undefined. */
+    get(accountId: string, id: string): Promise<UploadRecord | undefined>;
+    /** Deletes uploads whose expiresAt has passed; returns their ids (to remove the blobs). */
+    deleteExpired(now: number): Promise<string[]>;
   };
   files: {
     create(f: FileRecord): Promise<void>;

@@ -37,7 +37,7 @@ test('first start creates and prints one key that works; keys ls, revoke; profil
     assert.equal(root.status, 200);
 
     const ls = cli(e, 'keys', 'ls');
-    assert.match(ls, /key_\w+\t\S+…\taccount acc_\w+\tdefault\t.*\tactive/);
+    assert.match(ls, /key_\w+\t\S+…\taccount acc_\w+\tdefault\t.*\tactive\tadmin/); // the first key is an admin key
     assert.ok(!ls.includes(key), 'keys ls printed the key');
 
     // A profile that can never train, then disabled by the operator.
@@ -64,7 +64,8 @@ test('first start creates and prints one key that works; keys ls, revoke; profil
 
 test('a bad setting stops the server with exit code 2 and a message naming it; unknown commands print usage', async () => {
   const e = await env();
-  cli(e, 'keys', 'create', '--name', 'ops');
+  assert.match(cli(e, 'keys', 'create', '--name', 'ops', '--admin'), /^Created admin key key_\w+ for account acc_\w+/);
+  assert.match(cli(e, 'keys', 'ls'), /\tops\t.*\tactive\tadmin/);
   const bad = spawnSync(process.execPath, [CLI, 'serve'], { env: { ...e, LIKENESS_WORKERS: 'lots' }, encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /LIKENESS_WORKERS must be an integer/);

@@ -47,6 +47,7 @@ test('backoff: 1 s, 4 s, 16 s by default, capped', () => {
 
 test('runs a task once with its payload, marks it done, depth counts waiting + running', async () => {
   const q = mkQueue();
+  const enqueuedAt = Date.now();
   const id = await q.enqueue('basic', { hello: 'world' });
   await q.enqueue('basic-other', { x: 1 });
   assert.equal(await q.depth('basic'), 1);
@@ -64,7 +65,9 @@ test('runs a task once with its payload, marks it done, depth counts waiting + r
   assert.equal(await q.depth('basic'), 1, 'running counts');
   release();
   await waitFor(async () => (await row(id))?.status === 'done', 'done');
-  assert.deepEqual(seen, [{ id, queue: 'basic', payload: { hello: 'world' }, attempt: 1, token: `${id}@1@${q.owner}`, interruptions: 0 }]);
+  const readyAt = seen[0].readyAt!; // when it became runnable (the queue-wait metric)
+  assert.ok(readyAt >= enqueuedAt && readyAt <= Date.now(), `readyAt ${readyAt}`);
+  assert.deepEqual(seen, [{ id, queue: 'basic', payload: { hello: 'world' }, attempt: 1, token: `${id}@1@${q.owner}`, interruptions: 0, readyAt }]);
   assert.equal(await q.depth('basic'), 0);
   assert.equal(await q.depth('basic-other'), 1, 'a queue without a handler keeps its tasks');
   await q.stop(1000);

@@ -58,7 +58,7 @@ test('accounts: create, get, webhook url', async () => {
   assert.notEqual(a.id, b.id);
 });
 
-test('keys: stored hashed, found by key, revoked by id or key, counted', async () => {
+test('keys: stored hashed, found by key (with the admin flag), revoked by id or key, counted', async () => {
   const a = await store.accounts.create('keys');
   const before = await store.keys.count();
   const k1 = newKey();
@@ -68,7 +68,13 @@ test('keys: stored hashed, found by key, revoked by id or key, counted', async (
   assert.equal(r1.prefix, k1.slice(0, 8));
   assert.equal(r1.revokedAt, null);
   assert.equal(await store.keys.count(), before + 2);
-  assert.deepEqual(await store.keys.findAccountByKey(k1), { accountId: a.id, keyId: r1.id });
+  assert.deepEqual(await store.keys.findAccountByKey(k1), { accountId: a.id, keyId: r1.id, admin: false });
+  const kAdmin = newKey();
+  const rAdmin = await store.keys.create(a.id, kAdmin, 'ops', { admin: true });
+  assert.equal(rAdmin.admin, true);
+  assert.deepEqual(await store.keys.findAccountByKey(kAdmin), { accountId: a.id, keyId: rAdmin.id, admin: true });
+  assert.equal((await store.keys.list()).find((k) => k.id === rAdmin.id)?.admin, true);
+  await store.keys.revoke(rAdmin.id);
   assert.equal(await store.keys.findAccountByKey(k1 + 'x'), undefined);
   assert.equal(await store.keys.findAccountByKey(k1.toLowerCase()), undefined);
   const listed = await store.keys.list();

@@ -41,7 +41,8 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: AppContext): vo
   api.post('/recognize', { schema: { body: RecognizeRequest } }, async (req) => {
     const body = req.body as RecognizeRequestT;
     const profiles = await ctx.profiles.requireReady(req.accountId, [...new Set(body.profile_ids)]);
-    const img = await loadImageInput(body.image, { allowPrivateUrls: ctx.config.allowPrivateUrls }, 'image');
+    const opts = { allowPrivateUrls: ctx.config.allowPrivateUrls, resolveUpload: ctx.uploads.resolver(req.accountId) };
+    const img = await loadImageInput(body.image, opts, 'image');
     const faces = await recognize(
       await ctx.identity(),
       img.data,

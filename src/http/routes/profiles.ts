@@ -3,9 +3,12 @@ import type { AppContext } from '../../context.js';
 import { AddProfileRequest, ProfileIdsQuery, type AddProfileRequestT } from '../../contract/schemas.js';
 
 export function registerProfileRoutes(api: FastifyInstance, ctx: AppContext): void {
-  api.post('/profiles/add', { schema: { body: AddProfileRequest } }, async (req) =>
-    ctx.profiles.add(req.accountId, req.body as AddProfileRequestT),
-  );
+  api.post('/profiles/add', { schema: { body: AddProfileRequest } }, async (req) => {
+    const body = req.body as AddProfileRequestT;
+    // Local upload URLs must be this account's and still kept (404 otherwise) before training is queued.
+    await ctx.uploads.assertUsable(req.accountId, body.image_urls.map((u, i) => [u, `image_urls[${i}]`]));
+    return ctx.profiles.add(req.accountId, body);
+  });
 
   // A repeated query parameter (?tag=a&tag=b) takes its last value, as FastAPI does.
   const lastValue = async (req: FastifyRequest) => {

@@ -10,12 +10,23 @@ export function baseUrlOf(ctx: AppContext, req: FastifyRequest): string {
   return ctx.config.publicUrl ?? `${req.protocol}://${req.headers.host ?? `localhost:${ctx.config.port}`}`;
 }
 
+/** This account's upload URLs in image fields become their bytes (read from the blob store, never fetched). */
+async function inlineUploads(ctx: AppContext, accountId: string, body: Record<string, unknown>): Promise<void> {
+  for (const field of ['image', 'input_image', 'reference_image']) {
+    if (typeof body[field] === 'string') body[field] = await ctx.uploads.inline(accountId, body[field] as string, field);
+  }
+  if (Array.isArray(body.images)) {
+    body.images = await Promise.all(body.images.map((v, i) => (typeof v === 'string' ? ctx.uploads.inline(accountId, v, `images[${i}]`) : v)));
+  }
+}
+
 export function registerStudioRoutes(api: FastifyInstance, ctx: AppContext): void {
   const route = (kind: StudioKind, schema: TSchema) =>
     api.post(`/${kind}`, { schema: { body: schema } }, async (req, reply) => {
       // Unknown fields (legacy pro_mode, ...) are ignored: dropped here so they cannot change
       // behaviour or an idempotency fingerprint.
       const body = Value.Clean(schema, structuredClone(req.body)) as Record<string, unknown>;
+      await inlineUploads(ctx, req.accountId, body);
       const prepared = await ctx.studio.prepare(req.accountId, kind, body);
       const baseUrl = baseUrlOf(ctx, req);
       if (body.async) {

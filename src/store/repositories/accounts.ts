@@ -37,15 +37,24 @@ export const KEY_CACHE_MS = 500;
 export function createKeyRepository(db: Kysely<Database>, now: () => number): Store['keys'] {
   // Every authenticated request runs this: compiled once.
   const byHash = prepare(db, (d) =>
-    d.selectFrom('api_keys').select(['id', 'account_id']).where('key_hash', '=', param(0)).where('revoked_at', 'is', null),
+    d.selectFrom('api_keys').select(['id', 'account_id', 'admin']).where('key_hash', '=', param(0)).where('revoked_at', 'is', null),
   );
-  const cache = new Map<string, { found: { accountId: string; keyId: string }; at: number }>();
+  const cache = new Map<string, { found: { accountId: string; keyId: string; admin: boolean }; at: number }>();
   return {
-    async create(accountId, key, name) {
-      const rec: ApiKeyRecord = { id: newId('key_', 12), accountId, name, prefix: key.slice(0, 8), createdAt: now(), revokedAt: null };
+    async create(accountId, key, name, opts = {}) {
+      const rec: ApiKeyRecord = { id: newId('key_', 12), accountId, name, prefix: key.slice(0, 8), createdAt: now(), revokedAt: null, admin: opts.admin === true };
       await db
         .insertInto('api_keys')
-        .values({ id: rec.id, account_id: accountId, key_hash: hashKey(key), prefix: rec.prefix, name, created_at: rec.createdAt, revoked_at: null })
+        .values({
+          id: rec.id,
+          account_id: accountId,
+          key_hash: hashKey(key),
+          prefix: rec.prefix,
+          name,
+          created_at: rec.createdAt,
+          revoked_at: null,
+          admin: rec.admin ? 1 : 0,
+        })
         .execute();
       return rec;
     },
@@ -56,7 +65,7 @@ export function createKeyRepository(db: Kysely<Database>, now: () => number): St
       if (hit && t - hit.at < KEY_CACHE_MS) return hit.found;
       const r = await byHash.first(hashKey(key));
       if (!r) return undefined; // unknown keys are never cached
-      const found = { accountId: r.account_id, keyId: r.id };
+      const found = { accountId: r.account_id, keyId: r.id, admin: num(r.admin) === 1 };
       if (cache.size >= 10_000) cache.clear();
       cache.set(key, { found, at: t });
       return found;
@@ -70,6 +79,7 @@ export function createKeyRepository(db: Kysely<Database>, now: () => number): St
         prefix: r.prefix,
         createdAt: num(r.created_at),
         revokedAt: numOrNull(r.revoked_at),
+        admin: num(r.admin) === 1,
       }));
     },
     async revoke(idOrKey) {

@@ -134,5 +134,16 @@ export function createJobRepository(db: Kysely<Database>, now: () => number): St
       const r = await db.deleteFrom('jobs').where('expires_at', '<=', at).executeTakeFirst();
       return Number(r.numDeletedRows);
     },
+    async listRecent(accountId, limit) {
+      const rows = await db
+        .selectFrom('jobs')
+        .selectAll()
+        .where('account_id', '=', accountId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.max(1, Math.min(1000, Math.floor(limit))))
+        .execute();
+      return rows.map(jobFromRow);
+    },
   };
 }
