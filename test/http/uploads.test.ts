@@ -3,8 +3,6 @@
 // LIKENESS_ALLOW_PRIVATE_URLS, another account's upload is a 404, expiry and the sweep.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { startTestServer, fixture, type TestServer } from './harness.js';
 
 let s: TestServer;
