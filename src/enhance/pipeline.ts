@@ -35,6 +35,8 @@ export interface EnhancedImage {
   label: string;
   /** The restoration corrected a diagnosed exposure fault (the skin guard then allows lightness to move). */
   exposureFix: boolean;
+  /** ... a colour cast measured outside the faces (the skin guard then allows colour to move). */
+  colourFix: boolean;
 }
 
 /** Decodes any sharp-readable image to oriented RGB; unreadable input is a 400 IMAGE_UNREADABLE. */
@@ -171,7 +173,7 @@ async function render(prep: Prepared, specs: VariantSpec[], opts: Omit<EnhanceOp
       upscaled.set(key, up);
     }
     const data = await finishOutput(await up, plan, opts.format);
-    results.push({ data, width: prep.out.width, height: prep.out.height, label: spec.label, exposureFix: plan.exposureFix });
+    results.push({ data, width: prep.out.width, height: prep.out.height, label: spec.label, exposureFix: plan.exposureFix, colourFix: plan.colourFix });
   }
   return results;
 }

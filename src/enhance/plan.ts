@@ -43,6 +43,8 @@ export interface CorrectionPlan {
   sharpen: { sigma: number; m1: number; m2: number } | null;
   /** The restoration changes exposure (a diagnosed under/over-exposure): lightness may move. */
   exposureFix: boolean;
+  /** The restoration removes a colour cast measured on the scene outside the faces: colour may move. */
+  colourFix: boolean;
 }
 
 /** Blur radius (px) of a typical sharp photo at its native size: below this nothing is deblurred. */
@@ -230,7 +232,8 @@ export function planCorrections(
   if (sharpAmount > 0.05) sharpen = { sigma: 1.2, m1: 0.2 * sharpAmount, m2: 1.2 * sharpAmount };
 
   const exposureFix = tone.white < 254 || tone.black > 1 || Math.abs(tone.gamma - 1) > 0.02;
-  return { denoise, deblur, tone, look, localContrast, sharpen, exposureFix };
+  const colourFix = tone.gains.some((g) => Math.abs(g - 1) > 0.01);
+  return { denoise, deblur, tone, look, localContrast, sharpen, exposureFix, colourFix };
 }
 
 // ---- Variants and the identity-guard ladder ----
@@ -287,7 +290,7 @@ export function gentlerSpec(label: string, drift: DriftKind = 'identity'): Varia
 
 /** A plan with restoration tone and look extras removed (asked-for intents stay). */
 export function withoutToneChange(plan: CorrectionPlan, intents: Intents): CorrectionPlan {
-  return { ...plan, tone: NEUTRAL_TONE, look: planLookTone(intents, 1), exposureFix: false };
+  return { ...plan, tone: NEUTRAL_TONE, look: planLookTone(intents, 1), exposureFix: false, colourFix: false };
 }
 
 /** Saturation extra for the 'vivid' look (applied on top of the plan). */

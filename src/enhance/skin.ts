@@ -33,11 +33,14 @@ export interface SkinDrift {
   reason: string | null;
 }
 
-/** What a request allows to change on skin, from its intents and the enhancer's own diagnosis. */
-export function skinAllowance(intents: Intents, exposureFix: boolean): SkinAllowance {
+/**
+ * What a request allows to change on skin, from its intents and the enhancer's own diagnosis
+ * (an exposure fault, or a colour cast measured on the scene outside the faces).
+ */
+export function skinAllowance(intents: Intents, exposureFix: boolean, colourFix = false): SkinAllowance {
   return {
     lightness: exposureFix || intents.exposure !== 0 || intents.contrast !== 0,
-    colour: intents.warmth !== 0 || intents.saturation !== 0 || intents.monochrome,
+    colour: colourFix || intents.warmth !== 0 || intents.saturation !== 0 || intents.monochrome,
   };
 }
 

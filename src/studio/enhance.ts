@@ -18,6 +18,7 @@ interface EnhanceOutput {
   height: number;
   label: string;
   exposureFix: boolean;
+  colourFix: boolean;
 }
 
 /** One look of the guard at one rendering. */
@@ -113,7 +114,7 @@ export async function runLocalEnhance(opts: {
       let skin: SkinDrift | null = null;
       if (sim >= threshold) {
         const matched = counterparts(inputFaces, analysis.faces);
-        skin = worstDrift(inputColours, await faceColours(data, matched.map((m) => m?.box ?? null)), skinAllowance(intents, current.exposureFix));
+        skin = worstDrift(inputColours, await faceColours(data, matched.map((m) => m?.box ?? null)), skinAllowance(intents, current.exposureFix, current.colourFix));
       }
       guard.push({ label: current.label, similarity: sim, skin });
       if (sim >= threshold && (!skin || skin.ok)) break;
