@@ -9,7 +9,7 @@
 // analytic model of each. Also measures what judging one 1K candidate costs.
 //
 //   npm run bench -- identity-loop          (or: node dist/bench/identity-loop.js)
-//   env: BENCH_TRIALS (outputs per cell, default 400), BENCH_LATENCY_MS (simulated call, default 40),
+//   env: BENCH_TRIALS (outputs per cell, default 2000), BENCH_LATENCY_MS (simulated call, default 40),
 //        BENCH_L (look-alike share of misses, default 0.5), BENCH_R (repair success per face, default 0.7),
 //        BENCH_SEED (default 12)
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +27,9 @@ import { runIdentityLoop, type LoopPorts } from '../src/studio/generation-loop.j
 const FIXTURES = new URL('../../test/fixtures/photos/', import.meta.url).pathname;
 const OUT_DIR = path.resolve('.bench-out');
 const REPAIR_MARGIN = 0.04; // as in src/studio/service.ts
-const TARGET = { width: 1024, height: 1024, aspectRatio: '1:1' };
+// What the studio asks the model for: 1K square for a portrait, 1K 16:9 for two people side by
+// side (a 1:1 crop of a side-by-side scene cuts both faces).
+const TARGETS = { 1: { width: 1024, height: 1024, aspectRatio: '1:1' }, 2: { width: 1344, height: 768, aspectRatio: '16:9' } } as const;
 
 type Slot = 'R' | 'L' | 'S'; // right person, look-alike, stranger
 
@@ -37,6 +39,14 @@ const PEOPLE = [
   { train: ['0174', '0175', '0176', '0177', '0178'].map((n) => `caltech_p13_${n}.jpg`), right: 'caltech_p13_0180.jpg', stranger: 'caltech_p02_0030.jpg' },
 ];
 
+/** FNV-1a of a string: a well-spread seed per cell. */
+function hash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** mulberry32: a small seeded generator, so every run draws the same sequence. */
 function rng(seed: number) {
   let a = seed >>> 0;
   return () => {
@@ -88,7 +98,7 @@ async function sideBySide(images: Buffer[]): Promise<Buffer> {
 }
 
 export async function main(): Promise<unknown> {
-  const TRIALS = num('BENCH_TRIALS', 400);
+  const TRIALS = num('BENCH_TRIALS', 2000);
   const LATENCY = num('BENCH_LATENCY_MS', 40);
   const L = num('BENCH_L', 0.5);
   const R = num('BENCH_R', 0.7);
@@ -113,16 +123,22 @@ export async function main(): Promise<unknown> {
     const scenes = new Map<string, { image: Buffer; analysis: ImageAnalysis }>();
     const keyOf = new WeakMap<Buffer, string>();
     const timings: number[] = [];
+    // CPU time of the whole process (worker threads included): what one analysis costs
+    // regardless of how many other programs share the cores.
+    const cpu: number[] = [];
     for (const s of [1, 2]) {
       const keys = s === 1 ? ['R', 'L', 'S'] : ['RR', 'RL', 'RS', 'LR', 'LL', 'LS', 'SR', 'SL', 'SS'];
       for (const key of keys) {
         const parts = await Promise.all([...key].map((slot, i) => slotImage(i, slot as Slot)));
         const raw = parts.length === 1 ? parts[0] : await sideBySide(parts);
-        const image = await fitAndEncode(raw, TARGET as never, 'jpg');
+        const image = await fitAndEncode(raw, TARGETS[s as 1 | 2], 'jpg');
         await engine.analyze(image); // warm-up run, not timed
+        const c0 = process.cpuUsage();
         const t0 = performance.now();
         const analysis = await engine.analyze(image);
         timings.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
         scenes.set(`${s}:${key}`, { image, analysis });
         keyOf.set(image, `${s}:${key}`);
       }
@@ -144,8 +160,12 @@ export async function main(): Promise<unknown> {
       sanity[k] = `${v.passed ? 'pass' : v.repair ? 'repairable' : 'miss'} (min ${v.minSimilarity.toFixed(3)})`;
     }
     timings.sort((a, b) => a - b);
-    const analysisMs = { mean: timings.reduce((a, b) => a + b, 0) / timings.length, median: timings[Math.floor(timings.length / 2)], max: timings[timings.length - 1] };
-    console.log(`Judging one 1024×1024 candidate (1 worker, load ${load0.toFixed(2)}): analysis mean ${analysisMs.mean.toFixed(0)} ms, median ${analysisMs.median.toFixed(0)} ms, max ${analysisMs.max.toFixed(0)} ms; verdict ${(verdictMs * 1000).toFixed(1)} µs`);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const analysisMs = { mean: mean(timings), median: timings[Math.floor(timings.length / 2)], max: timings[timings.length - 1], cpuMean: mean(cpu) };
+    console.log(
+      `Judging one 1K candidate (${timings.length} scenes, 1 worker, load ${load0.toFixed(2)} on ${os.availableParallelism()} cores): analysis wall mean ${analysisMs.mean.toFixed(0)} ms, ` +
+        `median ${analysisMs.median.toFixed(0)} ms, max ${analysisMs.max.toFixed(0)} ms; CPU ${analysisMs.cpuMean.toFixed(0)} ms; verdict ${(verdictMs * 1000).toFixed(1)} µs`,
+    );
     console.log('Scenes as judged:', JSON.stringify(sanity));
 
     const results = [];
@@ -156,7 +176,7 @@ export async function main(): Promise<unknown> {
       for (const s of [1, 2]) {
         for (const repair of [false, true]) {
           for (let budget = 1; budget <= 4; budget++) {
-            const rand = rng(SEED + Math.round(p * 100) * 1000 + s * 100 + budget * 10 + Number(repair));
+            const rand = rng(hash(`${SEED}:${p}:${s}:${budget}:${repair}`));
             const draw = (): Slot => {
               const u = rand();
               return u < p ? 'R' : u < p + (1 - p) * L ? 'L' : 'S';
@@ -207,7 +227,7 @@ export async function main(): Promise<unknown> {
     console.log(
       `\nTarget p=0.5, 1 person, budget 3 (no repair): ${(target.pass * 100).toFixed(1)}% pass (model ${(target.modelPass * 100).toFixed(1)}%, ` +
         `${within ? 'within' : 'OUTSIDE'} 2 standard errors); ≥ 87%: ${target.pass >= 0.87 ? 'met' : 'MISSED'}. ` +
-        `Judging overhead ${analysisMs.mean.toFixed(0)} ms per 1K candidate (target ≤ 300 ms): ${analysisMs.mean <= 300 ? 'met' : 'MISSED'} at load ${load0.toFixed(2)}.`,
+        `Judging overhead ${analysisMs.mean.toFixed(0)} ms wall / ${analysisMs.cpuMean.toFixed(0)} ms CPU per 1K candidate (target ≤ 300 ms): wall ${analysisMs.mean <= 300 ? 'met' : 'MISSED'}, CPU ${analysisMs.cpuMean <= 300 ? 'met' : 'MISSED'} at load ${load0.toFixed(2)}.`,
     );
     const out = { date: new Date().toISOString(), load: { start: load0, end: os.loadavg()[0] }, trials: TRIALS, latencyMs: LATENCY, l: L, r: R, seed: SEED, analysisMs, verdictMs, sanity, results };
     mkdirSync(OUT_DIR, { recursive: true });

@@ -9,13 +9,13 @@ import type { StudioRequest } from '../contract/schemas.js';
 import type { ProfileRecord } from '../store/types.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { ProfileService } from '../profiles/service.js';
-import { referencePhotos } from '../profiles/pipeline.js';
+import { arrangedReferencePhotos } from './reference-photos.js';
 import type { IdentityEngine, ImageAnalysis, ProfileModel } from '../identity/types.js';
 import { recognize, assignFaces, type Candidate } from '../identity/recognize.js';
 import type { Provider, ProviderImage, StudioOperation, AspectRatio, Resolution, Quality } from '../providers/types.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { checkCapabilities } from '../providers/validate.js';
-import { parseProfileRefs, mergeCandidates, rewritePrompt } from './prompt.js';
+import { parseProfileRefs, mergeCandidates, rewritePrompt, planReferences } from './prompt.js';
 import { loadImageInput, type LoadedImage } from '../imaging/input.js';
 import { outputSize, type AspectOption } from '../imaging/geometry.js';
 import { fitAndEncode } from '../imaging/output.js';
@@ -140,7 +140,10 @@ export function createStudioService(deps: StudioDeps): StudioService {
     if (kind === 'edit' || kind === 'generate') {
       const b = body as { base_model?: string; resolution?: Resolution; quality?: Quality | null };
       baseModel = b.base_model ?? 'nb2';
-      requireProvider(baseModel, kind, b.resolution ?? '1K', b.quality ?? null);
+      const provider = requireProvider(baseModel, kind, b.resolution ?? '1K', b.quality ?? null);
+      // Fail at submit, not in the job: the inputs alone must fit the model (references are then fitted in).
+      const inputCount = kind === 'edit' ? ((body as { images?: unknown[] }).images?.length ?? 0) : 0;
+      planReferences({ inputImageCount: inputCount, profiles: [], maxInputImages: provider.capabilities.maxInputImages, modelId: baseModel });
     } else if (kind === 'remix') {
       baseModel = 'nb2'; // pinned, as in the hosted product
       requireProvider(baseModel, kind, '2K', null);
@@ -237,23 +240,21 @@ export function createStudioService(deps: StudioDeps): StudioService {
     }
     const identityProfiles = profiles.filter((p) => present.has(p.id));
 
-    // Attach reference photos within the model's input limit, the user's inputs first.
+    // Attach reference photos within the model's input limit, the user's inputs first, dealt
+    // fairly over the people (planReferences), each person's photos next to each other.
     const images: ProviderImage[] = inputs.map((i) => ({ data: i.data, mimeType: mimeOf(i.data) }));
-    const refIndex = new Map<string, number[]>();
-    let free = caps.maxInputImages - images.length;
-    const refsByProfile = await Promise.all(identityProfiles.map((p) => referencePhotos(deps.blobs, p)));
-    for (let round = 0; free > 0; round++) {
-      let added = false;
-      for (const [k, p] of identityProfiles.entries()) {
-        const ref = refsByProfile[k][round];
-        if (!ref || free <= 0) continue;
-        images.push({ data: ref, mimeType: mimeOf(ref) });
-        refIndex.set(p.id, [...(refIndex.get(p.id) ?? []), images.length]); // 1-based image number
-        free--;
-        added = true;
-      }
-      if (!added) break;
+    const refsByProfile = await Promise.all(identityProfiles.map((p) => arrangedReferencePhotos(deps.blobs, deps.identity, p)));
+    const plan = planReferences({
+      inputImageCount: inputs.length,
+      profiles: identityProfiles.map((p, k) => ({ id: p.id, referenceCount: refsByProfile[k].length })),
+      maxInputImages: caps.maxInputImages,
+      modelId: prep.baseModel,
+    });
+    for (const a of plan.attachments) {
+      const ref = refsByProfile[identityProfiles.findIndex((p) => p.id === a.profileId)][a.referenceIndex];
+      images.push({ data: ref, mimeType: mimeOf(ref) });
     }
+    const refIndex = plan.refToImageIndex;
     const providerPrompt = buildPrompt(kind, rewritePrompt(prompt, refIndex), refIndex, named, inputs.length);
 
     const required: Subject[] = identityProfiles.map((p) => ({ profileId: p.id, kind: 'person', threshold: (p.model as ProfileModel).threshold }));
