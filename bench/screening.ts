@@ -223,7 +223,7 @@ export async function main(): Promise<Record<string, unknown>> {
 
   // Tables: per set, split and size: clean accepted, blurred rejected as blurry, and every
   // reason given (the confusion).
-  const report: Record<string, unknown> = { photosPerSplit: PHOTOS, blurLimit: QUALITY.maxBlurPx, rows: rows.length };
+  const report: Record<string, unknown> = { photosPerSplit: PHOTOS, blurLimit: [QUALITY.maxBlurPx, QUALITY.maxBlurLargePx], rows: rows.length };
   console.log(`\n250 px rows: ${rows.filter((r) => r.upscaled && r.variant?.kind === 'clean').length} of ${rows.filter((r) => r.variant?.size === 250 && r.variant.kind === 'clean').length} clean variants upscaled (≤ ${MAX_UPSCALE_250}×) from smaller faces.`);
   console.log(`\n| set | split | face px | clean accepted | Gaussian rejected (blurry) | motion rejected (blurry) | reasons on clean | reasons on blurred |`);
   console.log('|---|---|---|---|---|---|---|---|');

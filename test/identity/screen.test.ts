@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { after, before, test } from 'node:test';
 import { createIdentityEngine } from '../../src/identity/engine.js';
-import { NOTES, QUALITY, REASONS, primaryFace, referenceQuality, screenFace, screenPhoto } from '../../src/identity/screen.js';
+import { NOTES, QUALITY, REASONS, blurLimit, primaryFace, referenceQuality, screenFace, screenPhoto } from '../../src/identity/screen.js';
 import type { Box, IdentityEngine } from '../../src/identity/types.js';
 import { PAIR_THRESHOLD } from '../../src/identity/thresholds.js';
 import { cosine } from '../../src/identity/vectors.js';
@@ -22,7 +22,7 @@ test('each defect is rejected with its own reason', () => {
     [{ brightness: QUALITY.maxBrightness + 1 }, REASONS.tooBright],
     [{ brightness: 170, clipped: QUALITY.maxClipped + 0.1 }, REASONS.tooBright],
     [{ brightness: 80, clipped: QUALITY.maxClipped + 0.1 }, REASONS.tooDark],
-    [{ blur: QUALITY.maxBlurPx + 0.1 }, REASONS.blurry],
+    [{ blur: blurLimit(220) + 0.01 }, REASONS.blurry],
     [{ pose: { yaw: QUALITY.maxYaw + 1, pitch: 0, roll: 0 } }, REASONS.pose],
     [{ pose: { yaw: 0, pitch: -QUALITY.maxPitch - 1, roll: 0 } }, REASONS.pose],
     [{ pose: { yaw: 0, pitch: 0, roll: -90 } }, REASONS.pose],
@@ -38,7 +38,7 @@ test('limits are inclusive: a face exactly at each limit passes', () => {
   const f = face(emb, {
     box: [0, 0, QUALITY.minFacePx - QUALITY.facePxMargin, QUALITY.minFacePx - QUALITY.facePxMargin],
     brightness: QUALITY.minBrightness,
-    blur: QUALITY.maxBlurPx,
+    blur: blurLimit(QUALITY.minFacePx),
     pose: { yaw: QUALITY.maxYaw, pitch: QUALITY.maxPitch, roll: QUALITY.maxRoll },
     visibility: QUALITY.minVisibility,
     real: QUALITY.minReal,
@@ -130,13 +130,23 @@ test('real photos: each degraded copy is rejected for the right reason', async (
 test('a sharp but dark face is "too dark", not blurry; a dark blurred face is both', () => {
   assert.deepEqual(screenFace(face(emb, { brightness: 26, blur: 0.9 })).reasons, [REASONS.tooDark]);
   assert.deepEqual(screenFace(face(emb, { brightness: 26, blur: 3 })).reasons, [REASONS.tooDark, REASONS.blurry]);
-  assert.deepEqual(screenFace(face(emb, { brightness: 200, blur: QUALITY.maxBlurPx + 0.1 })).reasons, [REASONS.blurry]);
+  assert.deepEqual(screenFace(face(emb, { brightness: 200, blur: blurLimit(220) + 0.01 })).reasons, [REASONS.blurry]);
+});
+
+test('the blur limit is flat for small faces and rises to the reference size: a larger face may show more pixels of blur', () => {
+  assert.equal(blurLimit(80), QUALITY.maxBlurPx);
+  assert.equal(blurLimit(QUALITY.blurRampFromPx), QUALITY.maxBlurPx);
+  assert.ok(blurLimit(200) > QUALITY.maxBlurPx && blurLimit(200) < QUALITY.maxBlurLargePx);
+  assert.equal(blurLimit(256), QUALITY.maxBlurLargePx);
+  assert.equal(blurLimit(1000), QUALITY.maxBlurLargePx);
+  assert.deepEqual(screenFace(face(emb, { box: [0, 0, 100, 100], blur: 1.7 })).reasons, [REASONS.blurry]);
+  assert.equal(screenFace(face(emb, { box: [0, 0, 300, 300], blur: 1.7 })).accepted, true);
 });
 
 test('usable but weak faces are accepted with a note: small (80–119 px) or slightly soft', () => {
   const small = screenFace(face(emb, { box: [0, 0, 90, 100] }));
   assert.deepEqual(small, { accepted: true, reasons: [], notes: [NOTES.smallFace] });
-  const soft = screenFace(face(emb, { blur: (QUALITY.softBlurPx + QUALITY.maxBlurPx) / 2 }));
+  const soft = screenFace(face(emb, { blur: blurLimit(220) - QUALITY.softBlurMarginPx / 2 }));
   assert.deepEqual(soft, { accepted: true, reasons: [], notes: [NOTES.soft] });
   assert.deepEqual(screenFace(face(emb, { box: [0, 0, 100, QUALITY.noteFacePx] })).notes, []);
   // A rejected face carries reasons only.
