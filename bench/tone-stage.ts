@@ -2,7 +2,7 @@
 // levels/gamma/white-balance plan does to the face of each enhance-tone portrait. Cheap (no
 // ESRGAN), so it can be run against an older build of the planner to show the change:
 //
-//   npx tsc -p . && node dist/bench/tone-stage.js                      (this build)
+//   npx tsc -p . && node dist/bench/tone-stage.js   (or npm run bench -- tone-stage; this build)
 //   TONE_MODULES=/abs/dir/with/compiled/{plan,tone,analyze,intent}.js node dist/bench/tone-stage.js
 //
 // Same portraits as bench/enhance-tone.ts (BENCH_TONE_PER_GROUP, default 4), faces detected once.
