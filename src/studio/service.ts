@@ -280,7 +280,8 @@ export function createStudioService(deps: StudioDeps): StudioService {
         : null,
     };
     const repairRefs = refsByProfile.map((r) => r.slice(0, MAX_REPAIR_REFS_PER_SUBJECT));
-    if (config.identityRepair && caps.operations.includes('edit') && caps.maxInputImages >= 2) {
+    // A repair needs the model to edit and every person's photos to show what to match.
+    if (config.identityRepair && caps.operations.includes('edit') && caps.maxInputImages >= 2 && repairRefs.every((r) => r.length > 0)) {
       ports.repair = async (image, targets, sig) => {
         // Image 1 is the candidate; each face to fix brings its own reference photos, within the limit.
         const repairImages: ProviderImage[] = [{ data: image, mimeType: mimeOf(image) }];
