@@ -10,6 +10,8 @@ import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.
 import { migrations } from '../../src/store/migrations.js';
 import { newKey } from '../../src/store/ids.js';
 import { createDeliveryService } from '../../src/jobs/delivery.js';
+import { openBlobStore } from '../../src/context.js';
+import { loadConfig } from '../../src/config.js';
 import { DISTRIBUTED } from '../support/backends.js';
 import { fixture, startPhotoServer, poll } from '../http/harness.js';
 import { startCluster, type Cluster, type Node } from './nodes.js';
@@ -31,6 +33,9 @@ let hookUrl = '';
 // --- an S3 hop for one worker: forwards to the cluster's S3, holding output uploads while asked
 const heldUploads: Array<() => void> = [];
 let holdUploads = false;
+let holdPattern = /\/outputs\//;
+const heldReads: Array<() => void> = [];
+let holdPhotoReads = false;
 let s3hop: http.Server;
 let s3hopUrl = '';
 
@@ -92,7 +97,8 @@ before(async () => {
         up.on('error', () => res.destroy());
         up.end(Buffer.concat(chunks));
       };
-      if (holdUploads && req.method === 'PUT' && /\/outputs\//.test(req.url ?? '')) heldUploads.push(forward);
+      if (holdUploads && req.method === 'PUT' && holdPattern.test(req.url ?? '')) heldUploads.push(forward);
+      else if (holdPhotoReads && req.method === 'GET' && /\/photos\//.test(req.url ?? '')) heldReads.push(forward);
       else forward();
     });
   });
@@ -282,9 +288,56 @@ test('a download URL minted on A works on B', opts, async () => {
   assert.ok((await res.arrayBuffer()).byteLength > 100);
 });
 
+test('SIGSTOP a training worker at its final write; the run that takes over ends in ERROR; SIGCONT: the late READY is refused and charges nothing', opts, async () => {
+  // Only the two workers of this test train: the others go.
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.kill('SIGKILL');
+  for (const w of workers) await w.exited;
+  const late = await startWorker('t1', { LIKENESS_S3_ENDPOINT: s3hopUrl });
+  const before = await store.credits.balance(accountId);
+  holdPattern = /\/picture\.jpg/;
+  holdUploads = true;
+  const urls = ['0090', '0091', '0092', '0093', '0094', '0095'].map((n) => photos.url(`caltech_p06_${n}.jpg`));
+  const add = await api(A, 'POST', '/v1/phota/profiles/add', { image_urls: urls, training_tier: 'fast' });
+  assert.equal(add.status, 200, JSON.stringify(add.body));
+  const id = add.body.profile_id as string;
+  // t1 trains the profile and stores its picture: the step right before its final write.
+  await poll(async () => (heldUploads.length >= 1 ? true : undefined), 240_000, 100).catch(() => assert.fail(`no picture upload from t1\n${late.output()}`));
+  late.kill('SIGSTOP');
+  holdUploads = false;
+  // t2 takes the training over; its photo reads wait in the hop while the photos are removed,
+  // so its run ends in ERROR (every photo gone), after t1 has reached its write.
+  holdPhotoReads = true;
+  const winner = await startWorker('t2', { LIKENESS_S3_ENDPOINT: s3hopUrl });
+  await poll(async () => (heldReads.length >= 1 ? true : undefined), 60_000, 100).catch(() => assert.fail(`no photo read from t2\n${winner.output()}`));
+  const blobs = await openBlobStore(loadConfig(cluster.env));
+  await blobs.deletePrefix(`profiles/${id}/photos/`);
+  blobs.client?.destroy();
+  heldUploads.shift()!();
+  late.kill('SIGCONT');
+  await late.waitFor(/late training run/, 60_000);
+  console.log('# the paused training run reached its final write and it was refused');
+  holdPhotoReads = false;
+  for (const f of heldReads.splice(0)) f();
+  const done = await poll(async () => {
+    const st = await api(B, 'GET', `/v1/phota/profiles/${id}/status`);
+    return st.body.status === 'READY' || st.body.status === 'ERROR' ? st.body : undefined;
+  }, 120_000, 200);
+  assert.equal(done.status, 'ERROR', JSON.stringify(done) + winner.output());
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await store.profiles.getById(id))!.status, 'ERROR', 'the late READY did not land');
+  const ledger = await store.credits.ledger(accountId, 1000);
+  assert.equal(ledger.filter((e) => e.reference === id && e.kind === 'settle').length, 0, 'no charge for a profile that ended in ERROR');
+  assert.equal(await store.credits.balance(accountId), before, 'the whole hold came back');
+  late.kill('SIGKILL');
+  winner.kill('SIGKILL');
+  await late.exited;
+  await winner.exited;
+});
+
 test('two delivery processes: every webhook attempt is sent exactly once', opts, async () => {
   failHooks = true;
-  await startWorker('w5'); // with w4
+  await startWorker('w5');
+  await startWorker('w6');
   const delivery = createDeliveryService({ store, allowHttp: true, allowPrivate: true, schedule: [0, 1000, 1000] });
   const ids: string[] = [];
   for (let i = 0; i < 12; i++) ids.push(await delivery.enqueue(accountId, hookUrl, { n: i }));
