@@ -168,9 +168,10 @@ export function createJobService(deps: {
   /**
    * One run of a job. The run takes the job's lease (claimRun) and every final write is fenced
    * on it: a run whose worker was paused past its lease, while another finished the job, finds
-   * its write refused and stops without charging or calling back. The charge (settle) is
-   * idempotent per reservation and the callback has one id per job, so a step repeated after a
-   * crash never charges or calls back twice.
+   * its write refused and stops without charging or calling back. The charge and the callback
+   * come after the final write and from what it stored (afterFinal), never from a run's own
+   * outcome: a late run that finished first must not charge what the winning run then refunds.
+   * A crash after the write repeats afterFinal (idempotent settle/refund, one callback id).
    */
   async function runJob(task: QueueTask<{ jobId: string }>, signal: AbortSignal) {
     const fence = { runToken: task.token };
@@ -184,28 +185,32 @@ export function createJobService(deps: {
       const outcome = await runWithTimeout(config.asyncTimeoutMs, (s) => studio.execute(job.accountId, prepared, s), signal);
       const files = await saveFiles(job.accountId, outcome, config.jobRetentionMs);
       const result: StoredResult = { files, known_subjects: outcome.knownSubjects, identity: outcome.identity };
-      await settle(env.reservation, outcome);
       if (!(await store.jobs.update(job.id, { status: 'SUCCEEDED', result }, fence))) return lateRun(job.id, task);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e; // unexpected: the queue retries, then onExhausted
       if (signal.aborted && e.code === 'TIMEOUT' && signal.reason !== e) throw e; // shutting down: run again later
       if (!(await store.jobs.update(job.id, { status: 'FAILED', error: { detail: e.detail, code: e.code } }, fence))) return lateRun(job.id, task);
-      await credits.refund(env.reservation ?? null);
     }
-    await blobs.delete(env.bodyKey);
-    await notify(job.id, env.baseUrl);
+    await afterFinal(job.id);
   }
 
   function lateRun(jobId: string, task: QueueTask<unknown>) {
     deps.log('late job run: its lease had passed to another run, result discarded', { jobId, attempt: task.attempt });
   }
 
-  /** The steps after a job's final write, repeated harmlessly when a run finds the job finished. */
+  /**
+   * The steps after a job's final write, repeated harmlessly when a run finds the job finished:
+   * the charge for what the stored result shows (or the refund), then the callback.
+   */
   async function afterFinal(jobId: string) {
     const job = await store.jobs.getById(jobId);
     if (!job || (job.status !== 'SUCCEEDED' && job.status !== 'FAILED')) return;
     const env = job.request as JobEnvelope;
+    const stored = job.result as StoredResult | null;
     if (job.status === 'FAILED') await credits.refund(env.reservation ?? null);
+    else if (stored) {
+      await credits.settleStudio(env.reservation ?? null, identityOutputs(stored.files.length, stored.known_subjects.matches.map((m) => m.image_index)));
+    }
     await blobs.delete(env.bodyKey);
     await notify(job.id, env.baseUrl);
   }

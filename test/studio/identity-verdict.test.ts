@@ -49,7 +49,7 @@ test('bestCandidates: passing first, then highest minimum similarity, earlier on
 test('scoreFaces: one-to-one assignment plus every similarity', () => {
   const unit = (i: number) => Array.from({ length: 4 }, (_, k) => (k === i ? 1 : 0));
   const model = (c: number[]): ProfileModel => ({ version: 1, embeddings: [c], centroid: c, threshold: 0.9, referencePhotos: [], picture: { photo: 0, box: [0, 0, 1, 1] } });
-  const obs = (e: number[]): FaceObservation => ({ box: [1, 2, 3, 4], score: 1, embedding: e, pose: { yaw: 0, pitch: 0, roll: 0 }, sharpness: 1, brightness: 1, clipped: 0, real: null, visibility: null });
+  const obs = (e: number[]): FaceObservation => ({ box: [1, 2, 3, 4], score: 1, embedding: e, pose: { yaw: 0, pitch: 0, roll: 0 }, sharpness: 1, blur: 1, brightness: 1, clipped: 0, real: null, visibility: null });
   const faces = scoreFaces([obs(unit(0)), obs(unit(2))], [{ profileId: 'a', model: model(unit(0)) }, { profileId: 'b', model: model(unit(1)) }]);
   assert.deepEqual(faces, [
     { box: [1, 2, 3, 4], assigned: 'a', similarity: { a: 1, b: 0 } },
