@@ -10,7 +10,8 @@
 //
 //   npx tsc -p . && node dist/bench/enhance-tone.js     (or: npm run bench -- enhance-tone)
 //   env: LIKENESS_TESTDATA, BENCH_TONE_PER_GROUP (people per ethnicity, default 6; fewer exist
-//        for some), BENCH_TONE_SIZE (clean side, default 256), BENCH_TONE_DEGRADATIONS (comma list)
+//        for some), BENCH_TONE_SIZE (clean side, default 256), BENCH_TONE_DEGRADATIONS (comma list),
+//        BENCH_TONE_GROUPS (comma list of london_info ethnicities; default all)
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -54,7 +55,7 @@ interface Person {
   half: 'tune' | 'report';
 }
 
-function people(perGroup: number): Person[] {
+function people(perGroup: number, only: string[] | null): Person[] {
   const rows = readFileSync(path.join(TESTDATA, 'london-faces/london_info.csv'), 'utf8').trim().split('\n').slice(1);
   const byEth = new Map<string, string[]>();
   for (const r of rows) {
@@ -65,6 +66,7 @@ function people(perGroup: number): Person[] {
   const out: Person[] = [];
   for (const [eth, ids] of [...byEth].sort()) {
     if (eth.includes('/')) continue; // one mixed label: too few to be a group
+    if (only && !only.includes(eth)) continue;
     // Spread the pick over the list (ids are in recruitment order), alternate the halves.
     const step = Math.max(1, ids.length / perGroup);
     for (let i = 0; i < Math.min(perGroup, ids.length); i++) out.push({ id: ids[Math.floor(i * step)], eth, half: i % 2 === 0 ? 'tune' : 'report' });
@@ -139,7 +141,8 @@ export async function main(): Promise<void> {
   const rows: Row[] = [];
   const exposure: Array<{ case: string; faceLBefore: number; faceLAfter: number; faceLClean: number | null; psnrBicubic: number | null; psnrEnhanced: number | null; label: string }> = [];
   try {
-    for (const p of people(perGroup)) {
+    const only = process.env.BENCH_TONE_GROUPS ? process.env.BENCH_TONE_GROUPS.split(',') : null;
+    for (const p of people(perGroup, only)) {
       const file = path.join(TESTDATA, `london-faces/london/${p.id}/neutral_front.jpg`);
       const prep = await portrait(engine, file, size, cache);
       if (!prep) {

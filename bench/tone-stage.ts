@@ -89,6 +89,16 @@ export async function main(): Promise<void> {
         lines.push(`| ${eth} | ${name} | ${e.de.length} | ${mean(e.lb).toFixed(0)} → ${mean(e.la).toFixed(0)} | ${mean(e.dl).toFixed(1)} / ${max(e.dl).toFixed(1)} | ${mean(e.de).toFixed(2)} / ${max(e.de).toFixed(2)} |`);
       }
     }
+    // The API test's fixture (a face-filling darker-skinned portrait; box as detected).
+    const fx = await rawOf(sharp(readFileSync(new URL('../../test/fixtures/photos/london_061_portrait.jpg', import.meta.url))));
+    const fb: Box = [25, 8, 205, 228];
+    const plan = planCorrections(analyzeImage(fx, [fb]), parseIntents(''), 1);
+    const b = faceColour(fx, fb)!, a = faceColour(applyTone(fx, plan.tone), fb)!;
+    lines.push(
+      '',
+      `fixture london_061_portrait.jpg: gamma ${plan.tone.gamma.toFixed(3)}, white ${plan.tone.white.toFixed(0)}; face luma ${b.luma.toFixed(1)} → ${a.luma.toFixed(1)}, ` +
+        `ΔE2000 ${deltaE2000(b.lab, a.lab).toFixed(2)}, ITA° ${b.ita.toFixed(1)} → ${a.ita.toFixed(1)}`,
+    );
   } finally {
     await engine.close();
   }
