@@ -127,13 +127,13 @@ interface ProfileStatus {
 }
 
 /** The per-photo report, with each input named as the user gave it. */
-function printReport(st: ProfileStatus, names: string[] | null, io: Io): void {
+export function printReport(st: ProfileStatus, names: string[] | null, io: Io): void {
   if (!st.images) return;
   const accepted = st.images.filter((i) => i.accepted).length;
   io.out.write(`\n${accepted} of ${st.images.length} photos accepted${st.subject ? ` (subject: ${st.subject})` : ''}:\n`);
   for (const [i, img] of st.images.entries()) {
     const name = names?.[i] ?? img.url;
-    if (img.accepted) io.out.write(`  ok       ${name}\n`);
+    if (img.accepted) io.out.write(`  ok       ${name}${img.reasons.length ? ` (note: ${img.reasons.join('; ')})` : ''}\n`);
     else {
       io.out.write(`  refused  ${name}: ${img.reasons.join(', ')}\n`);
       for (const r of img.reasons) io.out.write(`           → ${adviceFor(r)}\n`);

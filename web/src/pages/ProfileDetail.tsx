@@ -88,11 +88,18 @@ export function ProfileDetail({ id }: { id: string }) {
                     <strong>Photo {i + 1}</strong>
                     <span class={`badge ${img.accepted ? 'ok' : 'bad'}`}>{img.accepted ? 'accepted' : 'refused'}</span>
                   </div>
-                  {img.reasons.map((r) => (
-                    <p class="advice" key={r}>
-                      <strong style={{ color: 'var(--bad)' }}>{r}.</strong> {adviceFor(r)}
-                    </p>
-                  ))}
+                  {/* An accepted photo's reasons are notes (usable but weak), not refusals. */}
+                  {img.reasons.map((r) =>
+                    img.accepted ? (
+                      <p class="advice note" key={r} data-testid="report-note">
+                        <strong style={{ color: 'var(--warn)' }}>Note:</strong> {r}.
+                      </p>
+                    ) : (
+                      <p class="advice" key={r}>
+                        <strong style={{ color: 'var(--bad)' }}>{r}.</strong> {adviceFor(r)}
+                      </p>
+                    ),
+                  )}
                 </div>
               </div>
             ))}
