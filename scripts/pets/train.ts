@@ -199,7 +199,8 @@ async function main() {
   const seed = SPLIT_SEED;
   const photos = readFeatures();
   const all = samples(photos, TRAIN_FEATURES);
-  const tf = await loadTf();
+  const frozenOnly = epochs === 0;
+  const tf = frozenOnly ? (null as unknown as Tf) : await loadTf();
   const kinds: Record<AnimalKind, HeadWeights> = { cat: { mean: null, projection: null }, dog: { mean: null, projection: null } };
   const provenance: Record<string, unknown> = {
     script: 'scripts/pets/train.ts',
@@ -221,9 +222,9 @@ async function main() {
   const dogCands: Array<{ name: string; head: HeadWeights; auc: number; tar: number; epoch: number }> = [
     { name: 'frozen', head: { mean: dogMean, projection: null }, auc: frozenDog.auc, tar: frozenDog.tarFar1, epoch: 0 },
   ];
-  const dogScale = await trainScale(tf, dogTrain, dogTune, dogMean, { epochs, seed, log: 'dog scale' });
+  const dogScale = frozenOnly ? { scale: null, auc: 0, tar: 0, epoch: 0 } : await trainScale(tf, dogTrain, dogTune, dogMean, { epochs, seed, log: 'dog scale' });
   if (dogScale.scale) dogCands.push({ name: 'diagonal metric', head: { mean: dogMean, scale: dogScale.scale, projection: null }, auc: dogScale.auc, tar: dogScale.tar, epoch: dogScale.epoch });
-  if (!process.argv.includes('--no-projection')) {
+  if (!frozenOnly && !process.argv.includes('--no-projection')) {
     const dog = await trainCosFace(tf, dogTrain, dogTune, dogMean, { dim, epochs, seed, log: 'dog projection' });
     if (dog.W) dogCands.push({ name: `projection ${dim}-d`, head: { mean: dogMean, projection: dog.W }, auc: dog.auc, tar: dog.tar, epoch: dog.epoch });
   }
@@ -242,7 +243,7 @@ async function main() {
   const cands: Array<{ name: string; head: HeadWeights }> = [{ name: 'frozen (cat mean)', head: { mean: catMean, projection: null } }];
   if (dogScale.scale) cands.push({ name: 'dog diagonal metric', head: { mean: catMean, scale: dogScale.scale, projection: null } });
   const joint = [...dogTrain, ...catTrain];
-  const jointScale = await trainScale(tf, joint, catTune, catMean, { epochs: Math.min(epochs, 10), seed: seed + 3, log: 'dog+cat scale' });
+  const jointScale = frozenOnly ? { scale: null } : await trainScale(tf, joint, catTune, catMean, { epochs: Math.min(epochs, 10), seed: seed + 3, log: 'dog+cat scale' });
   if (jointScale.scale) cands.push({ name: 'dog+cat diagonal metric', head: { mean: catMean, scale: jointScale.scale, projection: null } });
   let bestCat = cands[0];
   let bestScore = -1;
