@@ -134,11 +134,21 @@ async function trainScale(tf: Tf, train: Sample[], tune: Sample[], mean: number[
   const X = tf.tensor2d(train.map((s) => Array.from(s.x, (v, i) => v - mean[i])));
   const Y = tf.tensor1d(train.map((s) => cls.get(s.animal)!), 'int32');
   const D = tf.variable(tf.ones([1, d]));
-  const init = tf.tidy(() => {
-    const e = tf.div(X, tf.norm(X, 2, 1, true));
-    const sums = tf.unsortedSegmentSum(e, Y, classes.length);
-    return tf.transpose(tf.div(sums, tf.add(tf.norm(sums, 2, 1, true), 1e-6)));
+  // Class centroids in plain JS (tfjs' CPU unsortedSegmentSum is O(samples × classes × d)).
+  const sums = Array.from({ length: classes.length }, () => new Float32Array(d));
+  for (const s of train) {
+    const c = sums[cls.get(s.animal)!];
+    let nn = 0;
+    for (let i = 0; i < d; i++) nn += (s.x[i] - mean[i]) ** 2;
+    nn = Math.sqrt(nn) || 1;
+    for (let i = 0; i < d; i++) c[i] += (s.x[i] - mean[i]) / nn;
+  }
+  const cent = new Float32Array(d * classes.length); // [d, classes]
+  sums.forEach((c, k) => {
+    const nn = Math.hypot(...c) || 1;
+    for (let i = 0; i < d; i++) cent[i * classes.length + k] = c[i] / nn;
   });
+  const init = tf.tensor2d(cent, [d, classes.length]);
   const C = tf.variable(init);
   init.dispose();
   const optimizer = tf.train.adam(opts.lr ?? 0.01);
@@ -243,7 +253,7 @@ async function main() {
   const cands: Array<{ name: string; head: HeadWeights }> = [{ name: 'frozen (cat mean)', head: { mean: catMean, projection: null } }];
   if (dogScale.scale) cands.push({ name: 'dog diagonal metric', head: { mean: catMean, scale: dogScale.scale, projection: null } });
   const joint = [...dogTrain, ...catTrain];
-  const jointScale = frozenOnly ? { scale: null } : await trainScale(tf, joint, catTune, catMean, { epochs: Math.min(epochs, 10), seed: seed + 3, log: 'dog+cat scale' });
+  const jointScale = frozenOnly || process.argv.includes('--no-joint') ? { scale: null } : await trainScale(tf, joint, catTune, catMean, { epochs: Math.min(epochs, 10), seed: seed + 3, log: 'dog+cat scale' });
   if (jointScale.scale) cands.push({ name: 'dog+cat diagonal metric', head: { mean: catMean, scale: jointScale.scale, projection: null } });
   let bestCat = cands[0];
   let bestScore = -1;
