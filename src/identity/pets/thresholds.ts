@@ -24,17 +24,23 @@ export function similarity(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * ones): a wrong animal is worse than an unknown one. See docs/pets.md for the figures.
  */
 export const PET_PAIR_THRESHOLDS: Readonly<Record<AnimalKind, number>> = {
-  dog: 0.6,
-  cat: 0.6,
+  // `node dist/bench/pets-reid.js` (2026-12-01, shipped head: dogs diagonal metric, cats frozen):
+  // cut @FAR 0.1% on tune dogs 0.5553 (70 dogs, 28k impostor pairs), tune cats 0.6013 (5 cats,
+  // 2.4k pairs); rounded up.
+  dog: 0.556,
+  cat: 0.605,
 };
 
 /**
- * Photo-vs-profile-centroid cut per species (a centroid of several photos is less noisy than
- * one photo, so genuine scores run higher; the cut is measured the same way, FAR 1e-3 on tune).
+ * Photo-vs-profile-centroid cut per species, for choosing among a household's profiles (the
+ * best profile must also reach this cut, else the animal is unknown).
  */
 export const PET_CENTROID_THRESHOLDS: Readonly<Record<AnimalKind, number>> = {
-  dog: 0.6,
-  cat: 0.6,
+  // Same run: the household cut (profiles = centroids of ≤ 3 photos, households of 2–4, wrong
+  // animal ≤ 1% on tune): dogs 0.338 / 0.479 / 0.489 for 2 / 3 / 4 pets, cats 0.545; the
+  // largest, rounded up. On report dogs of households of 3–4 this gives ≤ 1.7% wrong (docs/pets.md).
+  dog: 0.49,
+  cat: 0.55,
 };
 
 export function petMatchThreshold(kind: AnimalKind, against: 'photo' | 'centroid' = 'centroid'): number {
