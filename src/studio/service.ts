@@ -10,12 +10,12 @@ import type { ProfileRecord } from '../store/types.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { ProfileService } from '../profiles/service.js';
 import { referencePhotos } from '../profiles/pipeline.js';
-import type { IdentityEngine, ImageAnalysis, ProfileModel } from '../identity/types.js';
-import { recognize, assignFaces, type Candidate, type RecognizedFace } from '../identity/recognize.js';
+import type { IdentityEngine, ImageAnalysis, ProfileModel, SubjectKind } from '../identity/types.js';
+import { recognize, recognizeAnalysis, subjectOf, type Candidate, type RecognizedFace } from '../identity/recognize.js';
 import type { Provider, ProviderImage, StudioOperation, AspectRatio, Resolution, Quality } from '../providers/types.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { checkCapabilities } from '../providers/validate.js';
-import { parseProfileRefs, mergeCandidates, rewritePrompt } from './prompt.js';
+import { parseProfileRefs, mergeCandidates, rewritePrompt, identityInstructions, type SubjectNoun } from './prompt.js';
 import { loadImageInput, type LoadedImage } from '../imaging/input.js';
 import { outputSize, type AspectOption } from '../imaging/geometry.js';
 import { fitAndEncode } from '../imaging/output.js';
@@ -42,7 +42,7 @@ export interface StudioOutcome {
 
 export interface KnownSubjects {
   counts: Record<string, number>;
-  matches: Array<{ image_index: number; profile_id: string; similarity: number; box: [number, number, number, number] }>;
+  matches: Array<{ image_index: number; profile_id: string; similarity: number; box: [number, number, number, number]; kind: SubjectKind }>;
 }
 
 export interface StudioService {
@@ -152,11 +152,12 @@ export function createStudioService(deps: StudioDeps): StudioService {
     const engine = await deps.identity();
     for (const [i, img] of images.entries()) {
       const known = analyses[i];
-      const faces = known ? assignFaces(known.faces, candidates) : await recognize(engine, img, candidates);
+      const faces = known ? recognizeAnalysis(known, candidates) : await recognize(engine, img, candidates);
       for (const f of faces) {
         if (!f.profileId) continue;
         ks.counts[f.profileId] = (ks.counts[f.profileId] ?? 0) + 1;
-        ks.matches.push({ image_index: i, profile_id: f.profileId, similarity: round4(f.similarity), box: f.box.map(Math.round) as KnownSubjects['matches'][0]['box'] });
+        const box = f.box.map(Math.round) as KnownSubjects['matches'][0]['box'];
+        ks.matches.push({ image_index: i, profile_id: f.profileId, similarity: round4(f.similarity), box, kind: f.kind });
       }
     }
     return ks;
@@ -224,7 +225,8 @@ export function createStudioService(deps: StudioDeps): StudioService {
       }
       if (!added) break;
     }
-    const providerPrompt = buildPrompt(kind, rewritePrompt(prompt, refIndex), refIndex, named, inputs.length);
+    const subjects = new Map(profiles.map((p) => [p.id, subjectOf(p.model as ProfileModel)] as const));
+    const providerPrompt = buildPrompt(kind, rewritePrompt(prompt, refIndex, subjects), refIndex, named, inputs.length, subjects);
 
     // Over-generate when identity matters and the model allows it, then keep the best.
     const perCall = Math.max(1, Math.min(4, caps.maxOutputsPerCall));
@@ -283,7 +285,14 @@ function mimeOf(buf: Buffer): string {
 }
 
 /** Adds the instruction a base model needs to use the attached photos as intended. */
-function buildPrompt(kind: StudioKind, prompt: string, refIndex: Map<string, number[]>, named: string[], inputCount: number): string {
+function buildPrompt(
+  kind: StudioKind,
+  prompt: string,
+  refIndex: Map<string, number[]>,
+  named: string[],
+  inputCount: number,
+  subjects: ReadonlyMap<string, SubjectNoun> = new Map(),
+): string {
   const parts: string[] = [];
   if (kind === 'remix') {
     parts.push('Render the content and people of image 1 in the visual style (lighting, palette, mood, treatment) of image 2.');
@@ -291,12 +300,7 @@ function buildPrompt(kind: StudioKind, prompt: string, refIndex: Map<string, num
     parts.push('Enhance image 1: fix lighting, colour, sharpness, noise and compression artifacts without changing its content.');
   }
   if (prompt.trim()) parts.push(prompt.trim());
-  const unnamed = [...refIndex.entries()].filter(([id]) => !named.includes(id));
-  if (unnamed.length && inputCount > 0) {
-    const list = unnamed.map(([, idx]) => idx.join(', ')).join('; ');
-    parts.push(`Keep every person's face identical to their reference photos (images ${list}).`);
-  }
-  if (refIndex.size > 0) parts.push("Preserve each referenced person's exact facial identity.");
+  parts.push(...identityInstructions(refIndex, subjects, named, inputCount > 0));
   return parts.join(' ');
 }
 

@@ -280,8 +280,10 @@ test('profiles: the status read returns only what a poll shows', async () => {
   const a = await store.accounts.create('status');
   const p = await store.profiles.create(profile(a.id));
   const images = [{ url: 'https://example.com/a.jpg', accepted: true, reasons: [] }];
-  await store.profiles.update(p.id, { status: 'READY', progress: 1, images, model: { centroid: [1, 2, 3] }, message: null });
-  assert.deepEqual(await store.profiles.status(a.id, p.id), { id: p.id, status: 'READY', message: null, progress: 1, images });
+  assert.equal((await store.profiles.status(a.id, p.id))?.subject, null, 'no subject before training decides it');
+  await store.profiles.update(p.id, { status: 'READY', progress: 1, images, model: { centroid: [1, 2, 3] }, message: null, subject: 'dog' });
+  assert.deepEqual(await store.profiles.status(a.id, p.id), { id: p.id, status: 'READY', message: null, progress: 1, images, subject: 'dog' });
+  assert.equal((await store.profiles.get(a.id, p.id))?.subject, 'dog');
   assert.equal(await store.profiles.status('acc_other', p.id), undefined);
   assert.equal(await store.profiles.status(a.id, 'missing'), undefined);
 });

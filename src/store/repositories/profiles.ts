@@ -1,7 +1,7 @@
 // Profiles: the training request, its per-photo reports and the trained model.
 import type { Kysely, Selectable } from 'kysely';
 import { ValidationFailed } from '../../errors.js';
-import type { ProfilePatch, ProfileRecord, Store } from '../types.js';
+import type { ProfilePatch, ProfileRecord, ProfileStatusRecord, Store } from '../types.js';
 import type { Database, ProfilesTable } from '../schema.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { fromJson, num, strictlyIncreasing, toJson } from '../rows.js';
@@ -21,6 +21,7 @@ function profileFromRow(r: Selectable<ProfilesTable>): ProfileRecord {
     imageUrls: fromJson(r.image_urls) as string[],
     images: fromJson(r.images) as ProfileRecord['images'],
     model: fromJson(r.model),
+    subject: (r.subject ?? null) as ProfileRecord['subject'],
     runs: num(r.runs),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
@@ -34,6 +35,7 @@ function patchToRow(patch: ProfilePatch, at: number): Partial<Selectable<Profile
   if (patch.progress !== undefined) set.progress = patch.progress;
   if (patch.images !== undefined) set.images = patch.images === null ? null : toJson(patch.images);
   if (patch.model !== undefined) set.model = patch.model === null ? null : toJson(patch.model);
+  if (patch.subject !== undefined) set.subject = patch.subject;
   return set;
 }
 
@@ -43,14 +45,14 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number)
   const statusQuery = prepare(db, (d) =>
     d
       .selectFrom('profiles')
-      .select(['id', 'status', 'message', 'progress', 'images'])
+      .select(['id', 'status', 'message', 'progress', 'images', 'subject'])
       .where('id', '=', param(0))
       .where('account_id', '=', param(1)),
   );
   return {
     async create(p) {
       const t = createdAt();
-      const rec: ProfileRecord = { ...p, runs: 0, createdAt: t, updatedAt: t };
+      const rec: ProfileRecord = { ...p, subject: p.subject ?? null, runs: 0, createdAt: t, updatedAt: t };
       await db
         .insertInto('profiles')
         .values({
@@ -64,6 +66,7 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number)
           image_urls: toJson(p.imageUrls),
           images: p.images === null ? null : toJson(p.images),
           model: p.model === null || p.model === undefined ? null : toJson(p.model),
+          subject: p.subject ?? null,
           created_at: t,
           updated_at: t,
         })
@@ -83,6 +86,7 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number)
           message: r.message,
           progress: num(r.progress),
           images: fromJson(r.images) as ProfileRecord['images'],
+          subject: (r.subject ?? null) as ProfileStatusRecord['subject'],
         }
       );
     },
