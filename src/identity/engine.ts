@@ -3,6 +3,7 @@
 import type { Box, IdentityEngine, ImageAnalysis } from './types.js';
 import { WorkerPool, transferableCopy } from './pool.js';
 import type { EmbedOptions } from './runtime.js';
+import type { PetAnalysis } from './pets/types.js';
 
 /** Compiled worker entry, next to this file in dist/src/identity/. */
 export const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -19,6 +20,8 @@ export interface IdentityEngineOptions {
 export interface IdentityRuntime extends IdentityEngine {
   /** Square JPEG crop around `box` (original-image pixels), for profile pictures. */
   cropFace(image: Buffer, box: Box, opts?: { size?: number; margin?: number }): Promise<Buffer>;
+  /** Cats, dogs (with identity embeddings) and people in an image: pets/vision.ts analyzePets. */
+  analyzePets(image: Buffer): Promise<PetAnalysis>;
   /** The pool, so enhancement tasks (`enhance.*`) can share the same workers. */
   readonly pool: WorkerPool;
 }
@@ -42,6 +45,10 @@ export async function createIdentityEngine(opts: IdentityEngineOptions = {}): Pr
     analyze(image: Buffer): Promise<ImageAnalysis> {
       const ab = transferableCopy(image);
       return pool.run<ImageAnalysis>('identity.analyze', { image: new Uint8Array(ab), options: opts.embed }, [ab]);
+    },
+    analyzePets(image: Buffer): Promise<PetAnalysis> {
+      const ab = transferableCopy(image);
+      return pool.run<PetAnalysis>('pets.analyze', { image: new Uint8Array(ab) }, [ab]);
     },
     async cropFace(image, box, o = {}) {
       const ab = transferableCopy(image);

@@ -7,6 +7,7 @@ import { serveTasks, type TaskHandler } from './pool.js';
 import { loadModels } from './models.js';
 import { analyzeImage, analyzeImageVariants, cropFace, DEFAULT_EMBED_OPTIONS, type EmbedOptions } from './runtime.js';
 import type { Box } from './types.js';
+import { petTasks } from './pets/tasks.js';
 
 function toBuffer(bytes: Uint8Array | ArrayBuffer): Buffer {
   return bytes instanceof ArrayBuffer ? Buffer.from(bytes) : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -39,5 +40,5 @@ if (parentPort) {
   // Start loading at once so the first task does not pay for it; failures surface per task.
   const ready = loadModels();
   ready.catch(() => undefined);
-  void serveTasks(parentPort, { ...enhanceTasks, ...identityTasks });
+  void serveTasks(parentPort, { ...enhanceTasks, ...identityTasks, ...petTasks });
 }
