@@ -13,11 +13,9 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { petFeaturesForDataset, type FeatureBlocks } from '../../src/identity/pets/vision.js';
+import { CACHE_DIR, FEATURES_FILE, PEOPLE_FILE } from './cache.js';
 import { listPets, PETS_DIR, shuffled, SPLIT_SEED, TESTDATA, type PetPhoto } from './dataset.js';
 
-export const CACHE_DIR = path.resolve('.cache/pets');
-export const FEATURES_FILE = path.join(CACHE_DIR, 'features.jsonl');
-export const PEOPLE_FILE = path.join(CACHE_DIR, 'people.jsonl');
 /** Detection cut used while caching: low, so benchmarks can sweep the cut afterwards. */
 const CACHE_DETECT = { minAnimalScore: 0.03, minPersonScore: 0.1, iou: 0.45 };
 

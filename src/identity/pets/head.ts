@@ -21,10 +21,19 @@ export interface HeadWeights {
   projection: number[][] | null;
 }
 
+/** A projection as stored: int8 per row with one scale per row (4× smaller than float32). */
+export interface QuantizedProjection {
+  rows: number;
+  cols: number;
+  scales: number[];
+  /** base64 of rows × cols int8 values, row-major. */
+  data: string;
+}
+
 export interface PetHeadsFile {
   version: 1;
   features: FeatureSpec;
-  kinds: Record<AnimalKind, HeadWeights>;
+  kinds: Record<AnimalKind, HeadWeights & { projectionQ8?: QuantizedProjection }>;
   /** How the file was produced (script, seed, data split), for humans. */
   provenance?: Record<string, unknown>;
 }
@@ -65,17 +74,42 @@ export function parseHeads(raw: unknown, name = 'head file'): PetHeads {
   if (!f || f.version !== 1 || !f.features?.blocks?.length || !f.kinds?.cat || !f.kinds?.dog) {
     throw new Error(`${name}: not a version-1 pet head file`);
   }
-  const dim = (w: HeadWeights) => w.mean?.length ?? w.projection?.[0]?.length ?? null;
+  const kinds = {} as Record<AnimalKind, HeadWeights>;
   for (const kind of ['cat', 'dog'] as const) {
     const w = f.kinds[kind];
-    const d = dim(w);
-    if (w.projection && w.projection.some((row) => row.length !== d)) throw new Error(`${name}: ${kind} projection rows differ in length`);
+    const projection = w.projectionQ8 ? decodeProjection(w.projectionQ8) : (w.projection ?? null);
+    const d = w.mean?.length ?? projection?.[0]?.length ?? null;
+    if (projection && projection.some((row) => row.length !== d)) throw new Error(`${name}: ${kind} projection rows differ in length`);
+    kinds[kind] = { mean: w.mean ?? null, projection };
   }
   return {
     features: f.features,
-    kinds: f.kinds,
-    trained: { cat: !!f.kinds.cat.projection, dog: !!f.kinds.dog.projection },
+    kinds,
+    trained: { cat: !!kinds.cat.projection, dog: !!kinds.dog.projection },
   };
+}
+
+/** Row-wise int8 quantisation of a projection (pure). */
+export function encodeProjection(m: ArrayLike<number>[]): QuantizedProjection {
+  const rows = m.length;
+  const cols = m[0]?.length ?? 0;
+  const q = new Int8Array(rows * cols);
+  const scales: number[] = [];
+  for (let r = 0; r < rows; r++) {
+    let max = 0;
+    for (let c = 0; c < cols; c++) max = Math.max(max, Math.abs(m[r][c]));
+    const scale = max / 127 || 1;
+    scales.push(scale);
+    for (let c = 0; c < cols; c++) q[r * cols + c] = Math.round(m[r][c] / scale);
+  }
+  return { rows, cols, scales, data: Buffer.from(q.buffer).toString('base64') };
+}
+
+export function decodeProjection(p: QuantizedProjection): number[][] {
+  const buf = Buffer.from(p.data, 'base64');
+  if (buf.length !== p.rows * p.cols || p.scales.length !== p.rows) throw new Error('quantised projection: size mismatch');
+  const q = new Int8Array(buf.buffer, buf.byteOffset, buf.length);
+  return Array.from({ length: p.rows }, (_, r) => Array.from(q.subarray(r * p.cols, (r + 1) * p.cols), (v) => v * p.scales[r]));
 }
 
 /** L2-normalised copy (a zero vector stays zero). */

@@ -138,3 +138,14 @@ test('bursts: timestamps within 10 s, and a shot with its re-framed copy', () =>
   assert.equal(sameBurst('cats/t/1.jpg', 'cats/t/10p.jpg'), false);
   assert.equal(sameBurst('cats/l/10_3.jpg', 'cats/l/11_3.jpg'), false);
 });
+
+test('int8 projection round-trips within a quantisation step', async () => {
+  const { encodeProjection, decodeProjection } = await import('../../../src/identity/pets/head.js');
+  const m = [
+    [0.5, -0.25, 0.1],
+    [-2, 1, 0],
+  ];
+  const back = decodeProjection(encodeProjection(m));
+  for (let r = 0; r < 2; r++) for (let c = 0; c < 3; c++) assert.ok(Math.abs(back[r][c] - m[r][c]) <= Math.abs(m[r][0] || 2) / 127 + 1e-9);
+  assert.throws(() => decodeProjection({ ...encodeProjection(m), rows: 3 }), /size mismatch/);
+});
