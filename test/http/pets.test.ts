@@ -43,22 +43,22 @@ let person = '';
 test('a cat profile (fast tier) trains READY with subject cat; a photo with no person and no animal is refused as "no cat or dog"', async () => {
   const { id, final } = await train([...LEO.slice(0, 5), 'coffee.png'], 'fast');
   assert.equal(final.status, 'READY', final.message);
+  cat = id;
   assert.equal(final.subject, 'cat');
   assert.deepEqual(
     final.images.map((r: any) => r.accepted),
     [true, true, true, true, true, false],
   );
   assert.deepEqual(final.images[5].reasons, [PET_REASONS.noAnimal]);
-  const pic = await s.call('GET', `/v1/phota/profiles/${id}/picture`);
+  const pic = await s.call('GET', `/v1/phota/profiles/${id}/profile_picture`);
   assert.equal(pic.status, 200);
-  cat = id;
 });
 
 test('a dog profile (fast tier, 5 photos) trains READY with subject dog', async () => {
   const { id, final } = await train(REX, 'fast');
   assert.equal(final.status, 'READY', final.message);
-  assert.equal(final.subject, 'dog');
   dog = id;
+  assert.equal(final.subject, 'dog');
 });
 
 test('a mixed set (7 photos of one cat, 2 of another cat and a person) learns the first cat', async () => {

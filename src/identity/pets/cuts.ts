@@ -1,11 +1,13 @@
-// Training cuts of the pet re-identification embedding, per species: the admission cut that
-// decides which animals go into a profile, and the stored match threshold by number of photos.
-// Re-measure with bench/pets-dominant.ts whenever the embedding (identity/pets/) changes.
+// Training cuts of the pet re-identification embedding, per species: the clustering cut
+// (photo vs photo) and the admission cut (photo vs the centroid of the others) that decide which
+// animals go into a profile, and the stored match threshold. The match threshold is the pet
+// vision layer's calibrated centroid cut (thresholds.ts); the training cuts are chosen by
+// bench/pets-dominant.ts on the tune animals. Re-measure whenever the embedding changes.
 import type { AnimalKind } from '../types.js';
 import type { AnimalCuts } from './subject.js';
+import { petMatchThreshold } from './thresholds.js';
 
-/** Provisional until the pet embedding's thresholds are calibrated (docs/benchmarks.md). */
 export const ANIMAL_CUTS: Record<AnimalKind, AnimalCuts> = {
-  cat: { cluster: 0.5, admit: 0.5, match: () => 0.5 },
-  dog: { cluster: 0.5, admit: 0.5, match: () => 0.5 },
+  cat: { cluster: petMatchThreshold('cat', 'photo'), admit: petMatchThreshold('cat', 'centroid'), match: () => petMatchThreshold('cat', 'centroid') },
+  dog: { cluster: petMatchThreshold('dog', 'photo'), admit: petMatchThreshold('dog', 'centroid'), match: () => petMatchThreshold('dog', 'centroid') },
 };
