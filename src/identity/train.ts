@@ -137,7 +137,7 @@ export function decideProfile(
   const choice = chooseSubjectKind(clean, faceCopies);
   if (choice.kind === 'cat' || choice.kind === 'dog') {
     const cuts = opts.animalCuts?.[choice.kind] ?? ANIMAL_CUTS[choice.kind];
-    return decideAnimalProfile(urls, clean, choice.kind, MIN_ACCEPTED[tier], tier, cuts, opts.petLimits);
+    return decideAnimalProfile(urls, clean, choice.kind, MIN_ACCEPTED[tier], tier, cuts, opts.petLimits, opts.recover ?? true);
   }
   if (choice.tied.length > 1) {
     const names = choice.tied.map((k) => (k === 'person' ? 'a person' : `a ${k}`));

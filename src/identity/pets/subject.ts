@@ -165,6 +165,8 @@ export function decideAnimalProfile(
   tier: string,
   cuts: AnimalCuts,
   limits?: PetQualityLimits,
+  /** Take back photos whose animal matches the subject's centroid (default true). */
+  recover = true,
 ): AnimalDecision {
   const dup = findAnimalDuplicates(inputs);
 
@@ -195,7 +197,7 @@ export function decideAnimalProfile(
     const c = centroid(subject.map((x) => x.embedding));
     const inSubject = new Set(subject.map((x) => x.photo));
     const back = new Map<number, { item: (typeof items)[number]; s: number }>();
-    for (const it of items) {
+    for (const it of recover ? items : []) {
       if (inSubject.has(it.photo) || first.includes(it)) continue;
       const sim = cosine(it.embedding, c);
       if (sim >= cuts.admit && sim > (back.get(it.photo)?.s ?? -Infinity)) back.set(it.photo, { item: it, s: sim });
