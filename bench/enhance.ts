@@ -95,7 +95,7 @@ async function largestFace(engine: IdentityRuntime | null, img: Buffer): Promise
 async function runEnhance(engine: IdentityRuntime | null, input: Buffer, format: 'jpg' | 'png'): Promise<EnhancedImage[]> {
   if (!engine) return enhanceImage(input, { variants: 1, format });
   const ab = transferableCopy(input);
-  const out = await engine.pool.run<Array<{ data: Uint8Array; width: number; height: number; label: string }>>(
+  const out = await engine.pool.run<Array<{ data: Uint8Array; width: number; height: number; label: string; exposureFix: boolean; colourFix: boolean }>>(
     'enhance',
     { input: new Uint8Array(ab), variants: 1, format },
     [ab],

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_DETECT } from '../src/identity/pets/vision.js';
-import { FEATURES_FILE, readFeatures, readPeople, type CachedDetection } from '../scripts/pets/cache.js';
+import { FEATURES_FILE, readFeatures, readPeople, type CachedDetection, type CachedPhoto } from '../scripts/pets/cache.js';
+
+type CachedPhotoWithDetections = CachedPhoto & { detections: CachedDetection[] };
 
 const OUT_DIR = path.resolve('.bench-out');
 const CUTS = [0.1, 0.12, 0.15, 0.17, 0.2, 0.25, 0.3];
@@ -25,7 +27,7 @@ export function ensureCache() {
 
 export async function main() {
   ensureCache();
-  const photos = readFeatures();
+  const photos = readFeatures().filter((p) => p.detections !== null) as Array<CachedPhotoWithDetections>;
   const people = readPeople();
   const rows: Array<Record<string, string | number>> = [];
   const found = (dets: CachedDetection[], cut: number, kind?: string) => dets.some((d) => d.score >= cut && (!kind || d.kind === kind));

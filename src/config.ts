@@ -35,6 +35,10 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Base model used by /enhance when set (generative enhance); default local. */
   enhanceBaseModel: string | null;
+  /** Base-model attempts per output before the best miss is returned (1 = no retry). */
+  identityAttempts: number;
+  /** Whether a look-alike miss is first repaired with one edit call where the model can edit. */
+  identityRepair: boolean;
   /** Delay before each callback/webhook attempt in ms; null = the built-in schedule (6 attempts over ~1 h). */
   callbackRetryDelaysMs: number[] | null;
   /** What this process does: `api` (HTTP), `worker` (queues: training, studio jobs, deliveries). */
@@ -232,6 +236,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: int(env, 'LIKENESS_RATE_LIMIT_PER_MINUTE', 0, 0, 1_000_000),
     logLevel,
     enhanceBaseModel: env.LIKENESS_ENHANCE_BASE_MODEL || null,
+    identityAttempts: int(env, 'LIKENESS_IDENTITY_ATTEMPTS', 3, 1, 8),
+    identityRepair: bool(env, 'LIKENESS_IDENTITY_REPAIR', true),
     callbackRetryDelaysMs: delays(env, 'LIKENESS_CALLBACK_RETRY_DELAYS_S'),
     roles: roles(env),
     databaseUrl: urlSetting(env, 'LIKENESS_DATABASE_URL', ['postgres:', 'postgresql:']),

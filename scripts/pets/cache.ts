@@ -20,10 +20,11 @@ export interface CachedPhoto {
   animal: string;
   width: number;
   height: number;
-  detections: CachedDetection[];
-  persons: Array<{ score: number; box?: number[] }>;
+  /** null when extracted without the detector pass (dog crops past --detect-dogs). */
+  detections: CachedDetection[] | null;
+  persons: Array<{ score: number; box?: number[] }> | null;
   source: 'detection' | 'whole';
-  blocks: Record<FeatureBlockName, Float32Array>;
+  blocks: Partial<Record<FeatureBlockName, Float32Array>>;
 }
 
 function decode(b64: string): Float32Array {

@@ -2,17 +2,19 @@
 // under .cache/pets/, so training and benchmarks do not re-run the backbones. Resumable: files
 // already in the cache are skipped. Runs in this process on one wasm core (nice it).
 //
-//   npx tsc -p . && nice -n 10 node dist/scripts/pets/extract-features.js [--max-per-dog N] [--people N]
+//   npx tsc -p . && nice -n 10 node dist/scripts/pets/extract-features.js [--max-per-dog N] [--people N] [--detect-dogs N] [--only pets|people]
 //
 // One JSON line per photo in .cache/pets/features.jsonl:
 //   {file, kind, animal, width, height, detections: [{kind, score, box}], persons: [{score, box}],
 //    source: 'detection' | 'whole', blocks: {hsv, mnv2, mnv2max, mnv2mid, cn} (base64 float32)}
 // Cats: blocks of the best cat/dog detection (the whole photo if none). Dogs: the photos are
-// aligned 224 px face crops, so blocks of the whole crop (what a detected dog-face box gives).
+// aligned 224 px face crops, so blocks of the whole crop (what a detected dog-face box gives);
+// with --detect-dogs N only the first N photos of the run get detections (and the `cn` block),
+// the rest `detections: null`.
 // People photos (caltech, london): detections only, in .cache/pets/people.jsonl.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { petFeaturesForDataset, type FeatureBlocks } from '../../src/identity/pets/vision.js';
+import { petFeaturesForDataset, wholeImageFeatures, type FeatureBlocks } from '../../src/identity/pets/vision.js';
 import { CACHE_DIR, FEATURES_FILE, PEOPLE_FILE } from './cache.js';
 import { listPets, PETS_DIR, shuffled, SPLIT_SEED, TESTDATA, type PetPhoto } from './dataset.js';
 
@@ -51,13 +53,24 @@ async function main() {
   mkdirSync(CACHE_DIR, { recursive: true });
   const maxPerDog = arg('--max-per-dog', 5);
   const people = arg('--people', 324);
+  // Dog photos (in extraction order, counting from the start of this run) that also get a detector pass.
+  const detectDogs = arg('--detect-dogs', Infinity);
+  const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : 'all';
   const have = done(FEATURES_FILE);
-  const todo = extractionOrder(listPets(), maxPerDog).filter((p) => !have.has(p.file));
+  const todo = only === 'people' ? [] : extractionOrder(listPets(), maxPerDog).filter((p) => !have.has(p.file));
   console.log(`${have.size} cached, ${todo.length} to go`);
   const t0 = Date.now();
   let n = 0;
   for (const p of todo) {
     const cat = p.kind === 'cat';
+    if (!cat && n >= detectDogs) {
+      // Past the first --detect-dogs dog photos: no detector pass (the crop is the dog's face),
+      // only the blocks the head uses. Keeps extraction affordable on a loaded machine.
+      const blocks = await wholeImageFeatures(readFileSync(path.join(PETS_DIR, p.file)));
+      appendFileSync(FEATURES_FILE, JSON.stringify({ ...p, width: 224, height: 224, detections: null, persons: null, source: 'whole', blocks: encode(blocks) }) + '\n');
+      if (++n % 50 === 0) console.log(`${n}/${todo.length} (${((Date.now() - t0) / n).toFixed(0)} ms/photo)`);
+      continue;
+    }
     const r = await petFeaturesForDataset(readFileSync(path.join(PETS_DIR, p.file)), {
       detect: CACHE_DETECT,
       wholeImageFallback: !cat,
@@ -82,7 +95,7 @@ async function main() {
   // People photos: detections only (false pets), a fixed sample.
   const haveP = done(PEOPLE_FILE);
   const peopleFiles = shuffled(listImages(path.join(TESTDATA, 'caltech-faces')).concat(listImages(path.join(TESTDATA, 'london-faces'))), SPLIT_SEED)
-    .slice(0, people)
+    .slice(0, only === 'pets' ? 0 : people)
     .filter((f) => !haveP.has(f));
   for (const f of peopleFiles) {
     const r = await petFeaturesForDataset(readFileSync(path.join(TESTDATA, f)), { detect: CACHE_DETECT, embed: 'none' });

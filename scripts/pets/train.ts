@@ -31,9 +31,8 @@ export const TRAIN_FEATURES: FeatureSpec = {
   blocks: [
     { name: 'hsv', weight: 1 },
     { name: 'mnv2', weight: 1 },
-    { name: 'mnv2max', weight: 0.5 },
-    { name: 'mnv2mid', weight: 0.5 },
-    { name: 'cn', weight: 1 },
+    { name: 'mnv2max', weight: 1 },
+    { name: 'mnv2mid', weight: 1 },
   ],
 };
 
@@ -122,6 +121,66 @@ async function trainCosFace(tf: Tf, train: Sample[], tune: Sample[], mean: numbe
   return best;
 }
 
+/**
+ * CosFace training of per-feature weights (a diagonal metric) starting from all ones, i.e.
+ * from the frozen baseline; class centres start at the training animals' centroids. Few
+ * parameters (one per feature), so it cannot memorise a few hundred animals the way a full
+ * projection does. Returns the best-on-tune weights.
+ */
+async function trainScale(tf: Tf, train: Sample[], tune: Sample[], mean: number[], opts: { epochs: number; seed: number; log: string; lr?: number }) {
+  const classes = [...new Set(train.map((s) => s.animal))];
+  const cls = new Map(classes.map((c, i) => [c, i]));
+  const d = train[0].x.length;
+  const X = tf.tensor2d(train.map((s) => Array.from(s.x, (v, i) => v - mean[i])));
+  const Y = tf.tensor1d(train.map((s) => cls.get(s.animal)!), 'int32');
+  const D = tf.variable(tf.ones([1, d]));
+  const init = tf.tidy(() => {
+    const e = tf.div(X, tf.norm(X, 2, 1, true));
+    const sums = tf.unsortedSegmentSum(e, Y, classes.length);
+    return tf.transpose(tf.div(sums, tf.add(tf.norm(sums, 2, 1, true), 1e-6)));
+  });
+  const C = tf.variable(init);
+  init.dispose();
+  const optimizer = tf.train.adam(opts.lr ?? 0.01);
+  const S = 24;
+  const M = 0.2;
+  const batch = 256;
+  const frozen = verify(embedAll(tune, { mean, projection: null }));
+  let best = { tar: frozen.tarFar1, auc: frozen.auc, epoch: 0, scale: null as number[] | null };
+  const n = train.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  let seed = opts.seed;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  for (let epoch = 0; epoch < opts.epochs; epoch++) {
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    let lossSum = 0;
+    for (let b = 0; b < n; b += batch) {
+      const idx = tf.tensor1d(order.slice(b, b + batch), 'int32');
+      const loss = optimizer.minimize(() => {
+        const xb = tf.mul(tf.gather(X, idx), tf.relu(D));
+        const e = tf.div(xb, tf.add(tf.norm(xb, 2, 1, true), 1e-6));
+        const c = tf.div(C, tf.add(tf.norm(C, 2, 0, true), 1e-6));
+        const oneHot = tf.oneHot(tf.gather(Y, idx), classes.length);
+        const logits = tf.mul(S, tf.sub(tf.matMul(e, c), tf.mul(M, oneHot)));
+        // Pull the weights towards 1 (the frozen metric): only move where the data insist.
+        return tf.add(tf.losses.softmaxCrossEntropy(oneHot, logits), tf.mul(1e-3, tf.mean(tf.square(tf.sub(D, 1))))) as import('@tensorflow/tfjs').Scalar;
+      }, true);
+      lossSum += (await loss!.data())[0];
+      loss!.dispose();
+      idx.dispose();
+    }
+    const scale = Array.from(await tf.relu(D).data());
+    const r = verify(embedAll(tune, { mean, scale, projection: null }));
+    console.log(`${opts.log} epoch ${epoch + 1}: loss ${(lossSum / Math.ceil(n / batch)).toFixed(3)} tune AUC ${r.auc.toFixed(4)} TAR@1% ${(100 * r.tarFar1).toFixed(1)}%`);
+    if (r.tarFar1 + r.auc > best.tar + best.auc) best = { tar: r.tarFar1, auc: r.auc, epoch: epoch + 1, scale };
+  }
+  for (const t of [X, Y, D, C]) t.dispose();
+  return best;
+}
+
 function transpose(m: number[][]): number[][] {
   return m[0].map((_, j) => m.map((row) => row[j]));
 }
@@ -144,9 +203,9 @@ async function main() {
   const kinds: Record<AnimalKind, HeadWeights> = { cat: { mean: null, projection: null }, dog: { mean: null, projection: null } };
   const provenance: Record<string, unknown> = {
     script: 'scripts/pets/train.ts',
-    command: `node dist/scripts/pets/train.js --epochs ${epochs} --dim ${dim}`,
+    command: `node dist/scripts/pets/train.js ${process.argv.slice(2).join(' ')}`.trim(),
     seed,
-    loss: 'CosFace s=24 m=0.3, Adam 0.002, batch 256, input dropout 0.2, L2 1e-4',
+    loss: 'CosFace. Diagonal metric: s=24 m=0.2, Adam 0.01, batch 256, pull to 1 (1e-3). Projection: s=24 m=0.3, Adam 0.002, input dropout 0.2, L2 1e-4',
     date: new Date().toISOString().slice(0, 10),
   };
   // Dogs: trained on train dogs. Cats: too few for a head of their own (7 train cats); the
@@ -159,20 +218,32 @@ async function main() {
   const dogMean = meanOf(dogTrain.map((s) => s.x));
   const frozenDog = verify(embedAll(dogTune, { mean: dogMean, projection: null }));
   console.log(`dogs: ${dogTrain.length} train photos (${new Set(dogTrain.map((s) => s.animal)).size} dogs), ${dogTune.length} tune; frozen tune AUC ${frozenDog.auc.toFixed(4)} TAR@1% ${(100 * frozenDog.tarFar1).toFixed(1)}%`);
-  const dog = await trainCosFace(tf, dogTrain, dogTune, dogMean, { dim, epochs, seed, log: 'dog' });
-  const dogWins = dog.tar + dog.auc > frozenDog.tarFar1 + frozenDog.auc;
-  kinds.dog = { mean: dogMean, projection: dogWins ? dog.W : null };
-  provenance.dog = { trainPhotos: dogTrain.length, trainDogs: new Set(dogTrain.map((s) => s.animal)).size, bestEpoch: dog.epoch, tune: { auc: dog.auc, tarFar1: dog.tar }, frozenTune: { auc: frozenDog.auc, tarFar1: frozenDog.tarFar1 }, trained: dogWins };
-
-  const catMean = meanOf(catTrain.map((s) => s.x));
-  const joint = [...dogTrain, ...catTrain];
-  const jointMean = meanOf(joint.map((s) => s.x));
-  const cands: Array<{ name: string; head: HeadWeights }> = [
-    { name: 'frozen (cat mean)', head: { mean: catMean, projection: null } },
-    { name: 'dog head', head: { mean: dogMean, projection: dog.W } },
+  const dogCands: Array<{ name: string; head: HeadWeights; auc: number; tar: number; epoch: number }> = [
+    { name: 'frozen', head: { mean: dogMean, projection: null }, auc: frozenDog.auc, tar: frozenDog.tarFar1, epoch: 0 },
   ];
-  const jointHead = await trainCosFace(tf, joint, catTune, jointMean, { dim, epochs: Math.min(epochs, 20), seed: seed + 3, log: 'dog+cat' });
-  cands.push({ name: 'dog+cat head', head: { mean: jointMean, projection: jointHead.W } });
+  const dogScale = await trainScale(tf, dogTrain, dogTune, dogMean, { epochs, seed, log: 'dog scale' });
+  if (dogScale.scale) dogCands.push({ name: 'diagonal metric', head: { mean: dogMean, scale: dogScale.scale, projection: null }, auc: dogScale.auc, tar: dogScale.tar, epoch: dogScale.epoch });
+  if (!process.argv.includes('--no-projection')) {
+    const dog = await trainCosFace(tf, dogTrain, dogTune, dogMean, { dim, epochs, seed, log: 'dog projection' });
+    if (dog.W) dogCands.push({ name: `projection ${dim}-d`, head: { mean: dogMean, projection: dog.W }, auc: dog.auc, tar: dog.tar, epoch: dog.epoch });
+  }
+  const bestDog = dogCands.reduce((a, b) => (b.tar + b.auc > a.tar + a.auc ? b : a));
+  kinds.dog = bestDog.head;
+  provenance.dog = {
+    chosen: bestDog.name,
+    trainPhotos: dogTrain.length,
+    trainDogs: new Set(dogTrain.map((s) => s.animal)).size,
+    tune: Object.fromEntries(dogCands.map((c) => [c.name, { auc: c.auc, tarFar1: c.tar, epoch: c.epoch }])),
+  };
+
+  // Cats: 4 train cats only give the mean; the candidates are frozen, the dogs' diagonal metric
+  // (does what matters for dogs carry over?) and a diagonal metric trained on train dogs + cats.
+  const catMean = meanOf(catTrain.map((s) => s.x));
+  const cands: Array<{ name: string; head: HeadWeights }> = [{ name: 'frozen (cat mean)', head: { mean: catMean, projection: null } }];
+  if (dogScale.scale) cands.push({ name: 'dog diagonal metric', head: { mean: catMean, scale: dogScale.scale, projection: null } });
+  const joint = [...dogTrain, ...catTrain];
+  const jointScale = await trainScale(tf, joint, catTune, catMean, { epochs: Math.min(epochs, 10), seed: seed + 3, log: 'dog+cat scale' });
+  if (jointScale.scale) cands.push({ name: 'dog+cat diagonal metric', head: { mean: catMean, scale: jointScale.scale, projection: null } });
   let bestCat = cands[0];
   let bestScore = -1;
   const catScores: Record<string, unknown> = {};
@@ -192,13 +263,21 @@ async function main() {
     version: 1,
     features: TRAIN_FEATURES,
     kinds: Object.fromEntries(
-      Object.entries(kinds).map(([k, w]) => [k, { mean: w.mean && w.mean.map((v) => Math.round(v * 1e6) / 1e6), projection: null, projectionQ8: w.projection ? encodeProjection(w.projection) : undefined }]),
+      Object.entries(kinds).map(([k, w]) => [
+        k,
+        {
+          mean: w.mean && w.mean.map((v) => Math.round(v * 1e6) / 1e6),
+          scale: w.scale ? w.scale.map((v) => Math.round(v * 1e5) / 1e5) : null,
+          projection: null,
+          projectionQ8: w.projection ? encodeProjection(w.projection) : undefined,
+        },
+      ]),
     ) as PetHeadsFile['kinds'],
     provenance,
   };
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(file) + '\n');
-  console.log(`wrote ${out}: dog ${dogWins ? 'trained' : 'frozen'}, cat ${bestCat.name}`);
+  console.log(`wrote ${out}: dog ${bestDog.name}, cat ${bestCat.name}`);
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {

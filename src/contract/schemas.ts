@@ -47,6 +47,13 @@ const ResponseMode = StringEnum(['bytes', 'urls'], {
   default: 'bytes',
   description: 'bytes: base64 in `images`; urls: signed URLs (24 h) in `download_urls`.',
 });
+// Extension (issue #12): lowers the server's identity attempt budget for this request.
+const IdentityAttempts = Type.Integer({
+  minimum: 1,
+  maximum: 8,
+  description:
+    'Extension: base-model attempts per output until every required person is recognised (default and cap: LIKENESS_IDENTITY_ATTEMPTS, 3). 1 disables retries.',
+});
 const AsyncFields = {
   async: Type.Boolean({ default: false, description: 'Run as a background job; answers 202 with a JobHandle.' }),
   callback_url: Nullable(Type.String({ minLength: 1, maxLength: 2048 }), {
@@ -69,6 +76,7 @@ export const EditRequest = Obj(
     base_model: StringEnum([...BASE_MODELS], { default: 'nb2' }),
     output_format: OutputFormat,
     response_mode: ResponseMode,
+    identity_attempts: IdentityAttempts,
     ...AsyncFields,
   },
   ['prompt', 'images'], { $id: 'EditRequest' },
@@ -84,6 +92,7 @@ export const GenerateRequest = Obj(
     base_model: StringEnum([...BASE_MODELS], { default: 'nb2' }),
     output_format: OutputFormat,
     response_mode: ResponseMode,
+    identity_attempts: IdentityAttempts,
     ...AsyncFields,
   },
   ['prompt'], { $id: 'GenerateRequest' },
@@ -97,6 +106,7 @@ export const EnhanceRequest = Obj(
     output_format: OutputFormat,
     response_mode: ResponseMode,
     prompt: Nullable(Type.String({ maxLength: MAX_PROMPT }), { description: 'Optional guidance, e.g. "brighter", "warmer".' }),
+    identity_attempts: IdentityAttempts,
     ...AsyncFields,
   },
   ['image'], { $id: 'EnhanceRequest' },
@@ -111,6 +121,7 @@ export const RemixRequest = Obj(
     num_output_images: NumOutputs,
     output_format: OutputFormat,
     response_mode: ResponseMode,
+    identity_attempts: IdentityAttempts,
     ...AsyncFields,
   },
   ['input_image', 'reference_image'], { $id: 'RemixRequest' },
@@ -171,6 +182,19 @@ export const EditResponse = Type.Object(
         { description: 'Extension: one entry per recognised face (or pet) in each output.' },
       ),
     }),
+    identity: Type.Optional(
+      Type.Array(
+        Type.Object({
+          passed: Type.Boolean({ description: 'Every required subject recognised, one-to-one, at or above its threshold.' }),
+          attempts: Type.Integer({ minimum: 0, description: 'Base-model attempts (generations and repairs) spent on this output.' }),
+          missing: Type.Array(Type.String(), { description: 'Required profile ids not recognised in this output.' }),
+        }),
+        {
+          description:
+            'Extension: one entry per returned image, in order. Required subjects are the [[id]] references and, for /edit, /remix and /enhance, the candidates recognised in the inputs.',
+        },
+      ),
+    ),
   },
   { $id: 'EditResponse' },
 );

@@ -1,6 +1,7 @@
 // Pure measurements of a photo's defects, on raw RGB pixels. Every number here drives a
 // correction in plan.ts, so each is chosen to be independent of the others where possible
 // (e.g. the noise estimate looks only at flat blocks so texture does not read as noise).
+import { faceColour, type RegionColour } from './colour.js';
 import { gaussianBlurXY } from './filters.js';
 import { lumaPlane, type RawRgb } from './raw.js';
 
@@ -47,6 +48,8 @@ export interface ImageStats {
   blockiness: number;
   /** Face boxes [x, y, w, h] supplied by the caller (the identity engine), if any. */
   faces: Array<[number, number, number, number]>;
+  /** Skin colour of the largest face (CIELAB, ITA°, luma), when a face box was given. */
+  faceTone: RegionColour | null;
 }
 
 function percentileFromHistogram(hist: Uint32Array, total: number, p: number): number {
@@ -82,11 +85,32 @@ export function exposureStats(luma: Float32Array): ExposureStats {
   };
 }
 
-/** Grey-world over mid-tones (clipped and near-black pixels carry no colour information). */
-export function colourCast(img: RawRgb, luma: Float32Array): ColourCast {
+type Box = [number, number, number, number];
+
+/** Fraction of the frame that must lie outside the faces for a grey-world estimate to mean anything. */
+const MIN_SCENE_FRACTION = 0.25;
+
+/**
+ * Grey-world over mid-tones (clipped and near-black pixels carry no colour information). Faces
+ * (their boxes widened for hair and neck) are left out: skin is not grey, and counting it reads
+ * every skin tone as a colour cast. When faces fill the frame there is no evidence: neutral.
+ */
+export function colourCast(img: RawRgb, luma: Float32Array, faces: Box[] = []): ColourCast {
   let sr = 0, sg = 0, sb = 0, count = 0;
   const d = img.data;
+  const w = img.width;
+  const mask = faces.length ? new Uint8Array(luma.length) : null;
+  if (mask) {
+    for (const [x, y, bw, bh] of faces) {
+      const x0 = Math.max(0, Math.floor(x - bw * 0.25)), x1 = Math.min(w, Math.ceil(x + bw * 1.25));
+      const y0 = Math.max(0, Math.floor(y - bh * 0.3)), y1 = Math.min(img.height, Math.ceil(y + bh * 1.5));
+      for (let yy = y0; yy < y1; yy++) mask.fill(1, yy * w + x0, yy * w + x1);
+    }
+  }
+  let outside = 0;
   for (let i = 0, j = 0; i < luma.length; i++, j += 3) {
+    if (mask && mask[i]) continue;
+    outside++;
     const l = luma[i];
     if (l < 24 || l > 240) continue;
     sr += d[j];
@@ -94,7 +118,7 @@ export function colourCast(img: RawRgb, luma: Float32Array): ColourCast {
     sb += d[j + 2];
     count++;
   }
-  if (count === 0) return { r: 1, g: 1, b: 1, warmth: 0, tint: 0 };
+  if (count === 0 || outside < luma.length * MIN_SCENE_FRACTION) return { r: 1, g: 1, b: 1, warmth: 0, tint: 0 };
   const mr = sr / count + 1, mg = sg / count + 1, mb = sb / count + 1;
   const grey = (mr + mg + mb) / 3;
   return {
@@ -231,7 +255,7 @@ export function analyzeImage(img: RawRgb, faces: Array<[number, number, number, 
     width,
     height,
     exposure: exposureStats(luma),
-    cast: colourCast(img, luma),
+    cast: colourCast(img, luma, faces),
     noise: estimateNoise(luma, width, height),
     blur: estimateBlur(luma, width, height),
     blurX: estimateBlur(luma, width, height, 'x'),
@@ -239,5 +263,11 @@ export function analyzeImage(img: RawRgb, faces: Array<[number, number, number, 
     sharpness: estimateSharpness(luma, width, height),
     blockiness: estimateBlockiness(luma, width, height),
     faces,
+    faceTone: largestFaceTone(img, faces),
   };
+}
+
+function largestFaceTone(img: RawRgb, faces: Box[]) {
+  const box = [...faces].sort((a, b) => b[2] * b[3] - a[2] * a[3])[0];
+  return box ? faceColour(img, box) : null;
 }

@@ -7,7 +7,7 @@ import { analyzeImage, type ImageStats } from './analyze.js';
 import { finishOutput, restorePixels, type OutputFormat } from './correct.js';
 import { cropForAspect, snapped2kSize } from './geometry.js';
 import { parseIntents } from './intent.js';
-import { gentlerSpec, planCorrections, variantAdjust, variantSpecs, type CorrectionPlan, type VariantSpec } from './plan.js';
+import { gentlerSpec, planCorrections, variantAdjust, variantSpecs, withoutToneChange, type CorrectionPlan, type DriftKind, type VariantSpec } from './plan.js';
 import type { RawRgb } from './raw.js';
 import { planSuperRes, superResolve, type SrModelSize } from './superres.js';
 
@@ -31,8 +31,12 @@ export interface EnhancedImage {
   data: Buffer;
   width: number;
   height: number;
-  /** Variant name: natural, strong, vivid, gentle, minimal. */
+  /** Variant name: natural, strong, vivid, gentle, faithful, minimal. */
   label: string;
+  /** The restoration corrected a diagnosed exposure fault (the skin guard then allows lightness to move). */
+  exposureFix: boolean;
+  /** ... a colour cast measured outside the faces (the skin guard then allows colour to move). */
+  colourFix: boolean;
 }
 
 /** Decodes any sharp-readable image to oriented RGB; unreadable input is a 400 IMAGE_UNREADABLE. */
@@ -151,10 +155,11 @@ async function render(prep: Prepared, specs: VariantSpec[], opts: Omit<EnhanceOp
   const results: EnhancedImage[] = [];
   // Sequential on purpose: one worker thread, one wasm core; concurrency would only add memory.
   for (const spec of specs) {
-    const plan = variantAdjust(
+    let plan = variantAdjust(
       spec.label,
       planCorrections(prep.stats, intents, Math.max(0, spec.strength + offset), Math.max(0, spec.restore + offset)),
     );
+    if (spec.keepTone) plan = withoutToneChange(plan, intents);
     const key = restorationKey(plan);
     let up = upscaled.get(key);
     if (!up) {
@@ -168,7 +173,7 @@ async function render(prep: Prepared, specs: VariantSpec[], opts: Omit<EnhanceOp
       upscaled.set(key, up);
     }
     const data = await finishOutput(await up, plan, opts.format);
-    results.push({ data, width: prep.out.width, height: prep.out.height, label: spec.label });
+    results.push({ data, width: prep.out.width, height: prep.out.height, label: spec.label, exposureFix: plan.exposureFix, colourFix: plan.colourFix });
   }
   return results;
 }
@@ -184,14 +189,15 @@ export async function enhanceImage(input: Buffer, opts: EnhanceOptions): Promise
 
 /**
  * For the identity guard: the next gentler rendering of the variant `label` (strong/vivid →
- * natural → gentle → minimal), or null when `label` is already the gentlest.
+ * natural → gentle → minimal; on skin-tone drift → faithful → minimal), or null when `label` is
+ * already the gentlest.
  * @throws ApiError 400 IMAGE_UNREADABLE when the input cannot be decoded.
  */
 export async function gentlerVariant(
   input: Buffer,
-  opts: { label: string } & Omit<EnhanceOptions, 'variants'>,
+  opts: { label: string; drift?: DriftKind } & Omit<EnhanceOptions, 'variants'>,
 ): Promise<EnhancedImage | null> {
-  const spec = gentlerSpec(opts.label);
+  const spec = gentlerSpec(opts.label, opts.drift);
   if (!spec) return null;
   const prep = await prepare(input, opts.faces);
   const [out] = await render(prep, [spec], opts);

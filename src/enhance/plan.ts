@@ -10,7 +10,10 @@ export interface TonePlan {
   /** Input levels 0..255 mapped to 0..255. */
   black: number;
   white: number;
-  /** Exponent applied after levels (< 1 brightens). */
+  /**
+   * Exponent on CIELAB lightness (L* ÷ 100) applied after levels by scaling linear light, which
+   * keeps the hue angle (< 1 brightens): skin gets lighter without turning pinker or greyer.
+   */
   gamma: number;
   /** S-curve amount around mid-grey (−0.5..0.5; > 0 more contrast). */
   contrast: number;
@@ -38,6 +41,10 @@ export interface CorrectionPlan {
   localContrast: { amount: number; radiusFraction: number } | null;
   /** Final unsharp mask on the output (sigma in output pixels; m1 flat, m2 edges). */
   sharpen: { sigma: number; m1: number; m2: number } | null;
+  /** The restoration changes exposure (a diagnosed under/over-exposure): lightness may move. */
+  exposureFix: boolean;
+  /** The restoration removes a colour cast measured on the scene outside the faces: colour may move. */
+  colourFix: boolean;
 }
 
 /** Blur radius (px) of a typical sharp photo at its native size: below this nothing is deblurred. */
@@ -47,7 +54,52 @@ const PSF_SCALE = 0.8;
 
 const clamp = (v: number, lo: number, hi: number) => Math.max(lo, Math.min(hi, v));
 
-const NEUTRAL_TONE: TonePlan = { gains: [1, 1, 1], black: 0, white: 255, gamma: 1, contrast: 0, saturation: 1, monochrome: false };
+export const NEUTRAL_TONE: TonePlan = { gains: [1, 1, 1], black: 0, white: 255, gamma: 1, contrast: 0, saturation: 1, monochrome: false };
+
+/** Robust highlight (99.5th percentile luma) at or above which a scene is not dim at all. */
+export const DIM_HIGH_START = 160;
+/** ... and below which it is fully dim (the ×0.35 class lands near 80–90). */
+const DIM_HIGH_FULL = 120;
+/** CIELAB L* of a face below which no skin tone is well exposed (darkest skin measures ≈ 20–35). */
+export const UNDEREXPOSED_FACE_L = 18;
+/** Where such a face is lifted to: the dark end of natural skin, never a "typical" skin tone. */
+const FACE_LIFT_TARGET_L = 28;
+/** A face at or below this L* is not blown out, whatever the background does. */
+const BRIGHT_FACE_L = 80;
+
+export interface ExposureFault {
+  /** 0 = the scene reaches normal highlights; 1 = nothing in the frame gets bright (underexposed). */
+  dim: number;
+  /** CIELAB L* of the largest face, or null without a face. */
+  faceL: number | null;
+  /** No dark tones anywhere and the face (if any) is itself very light: overexposed / washed out. */
+  washedOut: boolean;
+}
+
+/**
+ * Exposure is judged from the scene, never from mean or median brightness alone: a low-key photo
+ * or a darker-skinned face fills the histogram's low end in a correctly exposed photo. Evidence
+ * of underexposure is that even the frame's highlights are dim, or a face darker than any skin
+ * is when lit; of overexposure, that nothing is dark and the face itself is near white.
+ */
+export function exposureFault(stats: ImageStats): ExposureFault {
+  const { exposure, faceTone } = stats;
+  const dim = clamp((DIM_HIGH_START - exposure.high) / (DIM_HIGH_START - DIM_HIGH_FULL), 0, 1);
+  const faceL = faceTone ? faceTone.lab.L : null;
+  const washedOut = exposure.low > 60 && (faceL === null || faceL > BRIGHT_FACE_L);
+  return { dim, faceL, washedOut };
+}
+
+/** Luma (0..255) of a neutral grey with lightness L*, and back. */
+function lumaOfLightness(L: number): number {
+  const y = L > 8 ? ((L + 16) / 116) ** 3 : L / 903.3;
+  return 255 * (y <= 0.0031308 ? 12.92 * y : 1.055 * Math.pow(y, 1 / 2.4) - 0.055);
+}
+function lightnessOfLuma(v: number): number {
+  const c = clamp(v / 255, 0, 1);
+  const y = c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+  return y > 216 / 24389 ? 116 * Math.cbrt(y) - 16 : 903.3 * y;
+}
 
 /** Corrections of measured defects only (no intents), scaled by strength k ≤ 1. */
 function planRestoreTone(stats: ImageStats, s: number): TonePlan {
@@ -63,24 +115,39 @@ function planRestoreTone(stats: ImageStats, s: number): TonePlan {
   const tintShift = Math.abs(cast.tint) > 0.08 ? -(cast.tint - Math.sign(cast.tint) * 0.08) * 0.7 * k : 0;
   const gains = wbGains(warmShift, tintShift);
 
-  // Levels: stretch the robust white point up to ~250 when the photo never gets bright
-  // (underexposure), and pull a lifted black point down (haze, flat scans).
+  const fault = exposureFault(stats);
+
+  // Levels: stretch the robust white point up to ~250 only when the scene itself is dim (nothing
+  // in the frame gets bright); pull a lifted black point down (haze, flat scans).
   let white = 255;
-  if (exposure.high < 200) {
+  if (fault.dim > 0) {
     const full = Math.max((exposure.high * 255) / 250, 255 / 4); // high → 250, gain ≤ ×4
-    white = full * k + 255 * (1 - k);
+    white = 255 - (255 - full) * fault.dim * k;
   }
   let black = 0;
   // Only a flat (hazy) photo: a high-key portrait without deep shadows is left as it is.
   if (exposure.low > 40 && exposure.high - exposure.low < 180) black = clamp((exposure.low - 10) * 0.8 * k, 0, white - 16);
 
-  // Gamma: move a far-off median part of the way toward ~0.42 after levels.
-  const m = clamp((exposure.median - black) / (white - black), 0.01, 0.99);
+  // Gamma (on CIELAB lightness, hue and chroma kept): only for a diagnosed fault.
   let gamma = 1;
-  // High-key photos (bright backgrounds) are normal: only a washed-out one (no dark tones) is darkened.
-  if (m < 0.25 || (m > 0.75 && exposure.low > 60)) {
+  const m = clamp((exposure.median - black) / (white - black), 0.01, 0.99);
+  if (fault.faceL !== null) {
+    if (fault.faceL >= UNDEREXPOSED_FACE_L) {
+      // The face is lit like skin is: leave its lightness alone (a low-key scene is not a fault).
+    } else {
+      // A face darker than any well-exposed skin: lift it toward the darkest natural skin tones
+      // only (a backlit light-skinned face is under-corrected rather than any face over-lightened).
+      const Lafter = lightnessOfLuma((lumaOfLightness(fault.faceL) - black) * 255 / (white - black));
+      const target = Lafter + (FACE_LIFT_TARGET_L - Lafter) * k;
+      if (Lafter > 0.5 && target > Lafter) gamma = clamp(Math.log(target / 100) / Math.log(Lafter / 100), 0.55, 1);
+    }
+  } else if (fault.dim > 0 && m < 0.25) {
+    // A dim scene that stays dark after levels: move its median part of the way toward ~0.42.
+    const target = m + (0.42 - m) * 0.6 * k * fault.dim;
+    gamma = clamp(Math.log(target) / Math.log(m), 0.55, 1);
+  } else if (fault.washedOut && m > 0.75) {
     const target = m + (0.42 - m) * 0.6 * k;
-    gamma = clamp(Math.log(target) / Math.log(m), 0.55, 1.6);
+    gamma = clamp(Math.log(target) / Math.log(m), 1, 1.6);
   }
   return { ...NEUTRAL_TONE, gains, black, white, gamma };
 }
@@ -164,7 +231,9 @@ export function planCorrections(
   const sharpAmount = s * (stats.noise > 6 ? 0.4 : 0.8) + intents.sharpen * 0.5;
   if (sharpAmount > 0.05) sharpen = { sigma: 1.2, m1: 0.2 * sharpAmount, m2: 1.2 * sharpAmount };
 
-  return { denoise, deblur, tone, look, localContrast, sharpen };
+  const exposureFix = tone.white < 254 || tone.black > 1 || Math.abs(tone.gamma - 1) > 0.02;
+  const colourFix = tone.gains.some((g) => Math.abs(g - 1) > 0.01);
+  return { denoise, deblur, tone, look, localContrast, sharpen, exposureFix, colourFix };
 }
 
 // ---- Variants and the identity-guard ladder ----
@@ -175,6 +244,8 @@ export interface VariantSpec {
   strength: number;
   /** Restoration strength (denoise, deblur, exposure and colour fixes); shared restorations share one ESRGAN run. */
   restore: number;
+  /** No tone change at all from restoration or look extras (only asked-for intents): the skin-safe rungs. */
+  keepTone?: boolean;
 }
 
 /** Variants returned for num_output_images = 1..4, in order. */
@@ -185,12 +256,17 @@ export const VARIANTS: VariantSpec[] = [
   { label: 'gentle', strength: 0.5, restore: 0.5 },
 ];
 
-/** Each rung's gentler replacement; 'minimal' is the last resort (super-resolution only, barely touched). */
+const MINIMAL: VariantSpec = { label: 'minimal', strength: 0.15, restore: 0.15, keepTone: true };
+/** Full restoration (denoise, deblur, sharpen) with no tone change: what a skin-tone drift falls back to. */
+const FAITHFUL: VariantSpec = { label: 'faithful', strength: 1, restore: 1, keepTone: true };
+
+/** Each rung's gentler replacement; 'minimal' is the last resort (super-resolution only, no tone change). */
 export const GENTLER: Record<string, VariantSpec | null> = {
   strong: { label: 'natural', strength: 1, restore: 1 },
   vivid: { label: 'natural', strength: 1, restore: 1 },
   natural: { label: 'gentle', strength: 0.5, restore: 0.5 },
-  gentle: { label: 'minimal', strength: 0.15, restore: 0.15 },
+  gentle: MINIMAL,
+  faithful: MINIMAL,
   minimal: null,
 };
 
@@ -199,9 +275,22 @@ export function variantSpecs(count: number): VariantSpec[] {
   return VARIANTS.slice(0, n);
 }
 
-/** The next gentler variant for a label, or null at the bottom of the ladder (or an unknown label). */
-export function gentlerSpec(label: string): VariantSpec | null {
+/** Why the guard wants a gentler rendering: the face's identity or its skin tone drifted. */
+export type DriftKind = 'identity' | 'skin';
+
+/**
+ * The next rung for a label, or null at the bottom of the ladder (or an unknown label). Skin-tone
+ * drift skips straight to the tone-free rung (restoration without any tone change).
+ */
+export function gentlerSpec(label: string, drift: DriftKind = 'identity'): VariantSpec | null {
+  if (!(label in GENTLER)) return null;
+  if (drift === 'skin' && label !== 'faithful' && label !== 'minimal') return FAITHFUL;
   return GENTLER[label] ?? null;
+}
+
+/** A plan with restoration tone and look extras removed (asked-for intents stay). */
+export function withoutToneChange(plan: CorrectionPlan, intents: Intents): CorrectionPlan {
+  return { ...plan, tone: NEUTRAL_TONE, look: planLookTone(intents, 1), exposureFix: false, colourFix: false };
 }
 
 /** Saturation extra for the 'vivid' look (applied on top of the plan). */

@@ -94,6 +94,12 @@ export function buildOpenApi(version: string): object {
           ? { description: 'Successful Response', content: { 'application/json': { schema: { $ref: `#/components/schemas/${op.ok}` } } } }
           : { description: 'Successful Response', content: { [op.ok.contentType]: {} } },
     };
+    // Studio answers (issue #12): every base-model call the request took, retries and repairs included.
+    if (op.tag === 'Studio' && op.accepted && typeof op.ok === 'string') {
+      (responses['200'] as Record<string, unknown>).headers = {
+        'X-Likeness-Base-Model-Calls': { description: 'Extension: base-model calls made for this request (0 for local work).', schema: { type: 'integer' } },
+      };
+    }
     if (op.accepted) responses['202'] = { description: 'Async job accepted; poll job_id at poll_url.', content: { 'application/json': { schema: { $ref: '#/components/schemas/JobHandle' } } } };
     if (op.body || op.rawBody) responses['400'] = err('Invalid request or content moderation violation.');
     if (op.auth !== false) {

@@ -20,7 +20,7 @@ import {
   type Point2,
   type RefPoints,
 } from './alignment.js';
-import { QUALITY_CROP_SIZE, cropMetrics } from './quality-metrics.js';
+import { QUALITY_CROP_SIZE, cropMetrics, faceBlur } from './quality-metrics.js';
 
 /** Longest side of the image the face detector sees. */
 export const DETECT_MAX_SIDE = 1280;
@@ -180,6 +180,8 @@ async function analyzeDecoded(models: Models, img: DecodedImage, variants: Embed
           roll: round((angle?.roll ?? 0) * RAD, 2),
         },
         sharpness: round(metrics.sharpness, 2),
+        // On the analysis pixels, not the resized crop: a small face must not be upsampled.
+        blur: round(faceBlur(img.data, W, H, faceBox), 3),
         brightness: round(metrics.brightness, 2),
         clipped: round(metrics.clipped),
         real: typeof face.real === 'number' ? round(face.real) : null,

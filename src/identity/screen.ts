@@ -24,6 +24,17 @@ export const REASONS = {
 export type Reason = (typeof REASONS)[keyof typeof REASONS];
 
 /**
+ * Notes on photos that are accepted but weak: listed in the same `reasons` array of the status
+ * report next to `accepted: true` (the wire shape is unchanged), so a user can see which photos
+ * are worth replacing. Rejected = would hurt the profile; a note = usable, but a better photo helps.
+ */
+export const NOTES = {
+  smallFace: 'small face: fine for recognition, weaker as a reference',
+  soft: 'slightly soft: fine for recognition, weaker as a reference',
+} as const;
+export type Note = (typeof NOTES)[keyof typeof NOTES];
+
+/**
  * Limits of an acceptable training face, set on the hybrid engine's measurements of the main
  * face of all 435 caltech + 212 london photos and of testdata/derived/quality (p06_*):
  * - sharpness (compensatedSharpness): natural photos ≥ 81 (raw 59.6 .. 1800, the lowest raw
@@ -52,8 +63,12 @@ export const QUALITY = {
   maxBrightness: 225,
   /** Fraction of clipped pixels in the face crop above which exposure is unusable. */
   maxClipped: 0.5,
-  /** Variance of the Laplacian on the normalised face crop. */
-  minSharpness: 45,
+  /** Blur of the face in pixels at its own size (FaceObservation.blur) above which it is rejected. */
+  maxBlurPx: 1.6,
+  /** Accepted faces blurrier than this get the "slightly soft" note. */
+  softBlurPx: 1.35,
+  /** Accepted faces smaller than this get the "small face" note. */
+  noteFacePx: 120,
   /** Head pose in degrees. Roll is milder: it is undone by alignment up to a point. */
   maxYaw: 50,
   maxPitch: 35,
@@ -68,6 +83,8 @@ export type QualityLimits = { -readonly [K in keyof typeof QUALITY]: number };
 export interface ScreenResult {
   accepted: boolean;
   reasons: Reason[];
+  /** Notes on an accepted but weak face (empty when rejected: the reasons say enough). */
+  notes: Note[];
 }
 
 /** Screens one face. Several reasons may apply (in a fixed order); none means accepted. */
@@ -79,13 +96,19 @@ export function screenFace(face: FaceObservation, limits: QualityLimits = QUALIT
   else if (face.brightness > limits.maxBrightness) reasons.push(REASONS.tooBright);
   // Many clipped pixels at a mid mean = harsh contrast (backlight, flash); name the side it leans to.
   else if (face.clipped > limits.maxClipped) reasons.push(face.brightness >= 128 ? REASONS.tooBright : REASONS.tooDark);
-  // A small face is upscaled to the measuring crop and always reads as soft: size is the cause.
-  if (compensatedSharpness(face) < limits.minSharpness && faceSize(face) >= limits.minFacePx) reasons.push(REASONS.blurry);
+  // Blur is measured at the face's own size (never upsampled), so it holds for small faces too;
+  // below the size limit, size is the reason a user can act on.
+  const size = faceSize(face);
+  if (face.blur > limits.maxBlurPx && size >= limits.minFacePx) reasons.push(REASONS.blurry);
   const { yaw, pitch, roll } = face.pose;
   if (Math.abs(yaw) > limits.maxYaw || Math.abs(pitch) > limits.maxPitch || Math.abs(roll) > limits.maxRoll)
     reasons.push(REASONS.pose);
   if (face.visibility !== null && face.visibility < limits.minVisibility) reasons.push(REASONS.occluded);
-  return { accepted: reasons.length === 0, reasons };
+  if (reasons.length > 0) return { accepted: false, reasons, notes: [] };
+  const notes: Note[] = [];
+  if (size < limits.noteFacePx) notes.push(NOTES.smallFace);
+  if (face.blur > limits.softBlurPx) notes.push(NOTES.soft);
+  return { accepted: true, reasons, notes };
 }
 
 /**
@@ -134,7 +157,7 @@ export function primaryFace(analysis: ImageAnalysis): number {
 /** Screens a photo on its own: its main face decides (a photo with no face is rejected). */
 export function screenPhoto(analysis: ImageAnalysis, limits: QualityLimits = QUALITY): ScreenResult & { face: number } {
   const face = primaryFace(analysis);
-  if (face < 0) return { accepted: false, reasons: [REASONS.noFace], face };
+  if (face < 0) return { accepted: false, reasons: [REASONS.noFace], notes: [], face };
   return { ...screenFace(analysis.faces[face], limits), face };
 }
 

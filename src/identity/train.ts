@@ -238,7 +238,9 @@ export function decidePersonProfile(
         ? { url, accepted: false, reasons: [REASONS.ambiguous] }
         : { url, accepted: false, reasons: photoReasons(photo, input) };
     }
-    if (byPhoto.has(photo)) return { url, accepted: true, reasons: [] };
+    // Accepted but weak photos carry notes in `reasons` (decisions.md #19's shape, accepted: true).
+    const kept = byPhoto.get(photo);
+    if (kept) return { url, accepted: true, reasons: screenFace(kept.obs, opts.limits).notes };
     return { url, accepted: false, reasons: photoReasons(photo, input) };
   });
 

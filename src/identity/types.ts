@@ -14,6 +14,11 @@ export interface FaceObservation {
   pose: { yaw: number; pitch: number; roll: number };
   /** Sharpness measured on the face crop (variance of the Laplacian on a normalised-size crop). */
   sharpness: number;
+  /**
+   * Blur of the face in pixels (Gaussian sigma of its strongest edges, worst direction), measured
+   * at the face's own size or at most at 256 px (quality-metrics.ts faceBlur). Sharp ≈ 0.6–1.2.
+   */
+  blur: number;
   /** Mean luma of the face crop, 0..255. */
   brightness: number;
   /** Fraction of clipped (near 0 or near 255) pixels in the face crop, 0..1. */

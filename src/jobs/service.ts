@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import type { JobRecord, Store } from '../store/types.js';
 import type { BlobStore } from '../blobs/types.js';
 import { TaskInterrupted, type Queue, type QueueTask } from '../queue/types.js';
-import type { StudioKind, StudioOutcome, StudioService, PreparedRequest, KnownSubjects } from '../studio/service.js';
+import type { StudioKind, StudioOutcome, StudioService, PreparedRequest, KnownSubjects, IdentityEntry } from '../studio/service.js';
 import { newJobId } from '../store/ids.js';
 import { requestFingerprint, resolveIdempotentSubmit, IDEMPOTENCY_WINDOW_MS } from './idempotency.js';
 import { signFileUrl } from '../blobs/signed-url.js';
@@ -24,6 +24,8 @@ export const STUDIO_QUEUE = 'studio';
 interface StoredResult {
   files: string[];
   known_subjects: KnownSubjects;
+  /** Absent in results stored before the identity loop existed. */
+  identity?: IdentityEntry[];
 }
 
 /**
@@ -45,6 +47,7 @@ export interface StudioResponseBody {
   images: string[];
   download_urls: string[];
   known_subjects: KnownSubjects;
+  identity?: IdentityEntry[];
 }
 
 export interface JobView {
@@ -57,7 +60,8 @@ export interface JobView {
 }
 
 export interface JobService {
-  runSync(accountId: string, prepared: PreparedRequest, baseUrl: string): Promise<StudioResponseBody>;
+  /** The response body, and the base-model calls it took (the X-Likeness-Base-Model-Calls header). */
+  runSync(accountId: string, prepared: PreparedRequest, baseUrl: string): Promise<{ body: StudioResponseBody; baseModelCalls: number }>;
   submit(accountId: string, prepared: PreparedRequest, baseUrl: string): Promise<{ job_id: string; status: string; poll_url: string }>;
   get(accountId: string, id: string, baseUrl: string): Promise<JobView>;
   /** Registers the queue handler (embedded: in this process; distributed: in `likeness worker`). */
@@ -137,7 +141,9 @@ export function createJobService(deps: {
       status: job.status,
       created_at: new Date(job.createdAt).toISOString(),
       updated_at: new Date(job.updatedAt).toISOString(),
-      result: r ? { images: [], download_urls: await signedUrls(r.files, baseUrl), known_subjects: r.known_subjects } : null,
+      result: r
+        ? { images: [], download_urls: await signedUrls(r.files, baseUrl), known_subjects: r.known_subjects, ...(r.identity ? { identity: r.identity } : {}) }
+        : null,
       error: job.error,
     };
   }
@@ -162,9 +168,10 @@ export function createJobService(deps: {
   /**
    * One run of a job. The run takes the job's lease (claimRun) and every final write is fenced
    * on it: a run whose worker was paused past its lease, while another finished the job, finds
-   * its write refused and stops without charging or calling back. The charge (settle) is
-   * idempotent per reservation and the callback has one id per job, so a step repeated after a
-   * crash never charges or calls back twice.
+   * its write refused and stops without charging or calling back. The charge and the callback
+   * come after the final write and from what it stored (afterFinal), never from a run's own
+   * outcome: a late run that finished first must not charge what the winning run then refunds.
+   * A crash after the write repeats afterFinal (idempotent settle/refund, one callback id).
    */
   async function runJob(task: QueueTask<{ jobId: string }>, signal: AbortSignal) {
     const fence = { runToken: task.token };
@@ -177,29 +184,33 @@ export function createJobService(deps: {
     try {
       const outcome = await runWithTimeout(config.asyncTimeoutMs, (s) => studio.execute(job.accountId, prepared, s), signal);
       const files = await saveFiles(job.accountId, outcome, config.jobRetentionMs);
-      const result: StoredResult = { files, known_subjects: outcome.knownSubjects };
-      await settle(env.reservation, outcome);
+      const result: StoredResult = { files, known_subjects: outcome.knownSubjects, identity: outcome.identity };
       if (!(await store.jobs.update(job.id, { status: 'SUCCEEDED', result }, fence))) return lateRun(job.id, task);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e; // unexpected: the queue retries, then onExhausted
       if (signal.aborted && e.code === 'TIMEOUT' && signal.reason !== e) throw e; // shutting down: run again later
       if (!(await store.jobs.update(job.id, { status: 'FAILED', error: { detail: e.detail, code: e.code } }, fence))) return lateRun(job.id, task);
-      await credits.refund(env.reservation ?? null);
     }
-    await blobs.delete(env.bodyKey);
-    await notify(job.id, env.baseUrl);
+    await afterFinal(job.id);
   }
 
   function lateRun(jobId: string, task: QueueTask<unknown>) {
     deps.log('late job run: its lease had passed to another run, result discarded', { jobId, attempt: task.attempt });
   }
 
-  /** The steps after a job's final write, repeated harmlessly when a run finds the job finished. */
+  /**
+   * The steps after a job's final write, repeated harmlessly when a run finds the job finished:
+   * the charge for what the stored result shows (or the refund), then the callback.
+   */
   async function afterFinal(jobId: string) {
     const job = await store.jobs.getById(jobId);
     if (!job || (job.status !== 'SUCCEEDED' && job.status !== 'FAILED')) return;
     const env = job.request as JobEnvelope;
+    const stored = job.result as StoredResult | null;
     if (job.status === 'FAILED') await credits.refund(env.reservation ?? null);
+    else if (stored) {
+      await credits.settleStudio(env.reservation ?? null, identityOutputs(stored.files.length, stored.known_subjects.matches.map((m) => m.image_index)));
+    }
     await blobs.delete(env.bodyKey);
     await notify(job.id, env.baseUrl);
   }
@@ -228,11 +239,12 @@ export function createJobService(deps: {
         }
         await settle(reservation, outcome);
         const mode = (prepared.body as { response_mode?: string }).response_mode ?? 'bytes';
+        const tail = { known_subjects: outcome.knownSubjects, identity: outcome.identity };
         if (mode === 'urls') {
           const files = await saveFiles(accountId, outcome, config.jobRetentionMs);
-          return { images: [], download_urls: await signedUrls(files, baseUrl), known_subjects: outcome.knownSubjects };
+          return { body: { images: [], download_urls: await signedUrls(files, baseUrl), ...tail }, baseModelCalls: outcome.baseModelCalls };
         }
-        return { images: outcome.outputs.map((b) => b.toString('base64')), download_urls: [], known_subjects: outcome.knownSubjects };
+        return { body: { images: outcome.outputs.map((b) => b.toString('base64')), download_urls: [], ...tail }, baseModelCalls: outcome.baseModelCalls };
       } finally {
         if (work) void Promise.allSettled([work]).then(release);
         else release();

@@ -62,11 +62,11 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
   /**
    * The final write of a training run, fenced on its lease: a run that lost it (its worker was
    * paused while another finished) writes nothing, charges nothing and announces nothing. The
-   * charge is made before the write (idempotent per reservation, so a repeat or a late run
-   * cannot charge twice); the refund and the event after it (both idempotent too).
+   * charge comes after the write, from the state it stored (afterFinal): a late run that
+   * finished READY before the winning run ended in ERROR must not charge for it. A crash after
+   * the write repeats afterFinal when the task runs again (settle and refund are idempotent).
    */
   async function finish(p: ProfileRecord, patch: Parameters<Store['profiles']['update']>[1], task: TrainingTask, fence: Fence): Promise<boolean> {
-    if (patch.status === 'READY') await deps.credits.settle(task.reservation, task.reservation?.amountMicros ?? 0);
     if (!(await store.profiles.update(p.id, patch, fence))) {
       deps.log('late training run: its lease had passed to another run, outcome discarded', { profileId: p.id });
       return false;
@@ -76,11 +76,12 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
     return true;
   }
 
-  /** What follows a profile's final state; repeated harmlessly by a run that finds it finished. */
+  /** What follows a profile's final state (charge or refund, event); repeated harmlessly by a run that finds it finished. */
   async function afterFinal(id: string, task: TrainingTask) {
     const p = await store.profiles.getById(id);
     if (!p || (p.status !== 'READY' && p.status !== 'ERROR')) return;
     if (p.status === 'ERROR') await deps.credits.refund(task.reservation);
+    else await deps.credits.settle(task.reservation, task.reservation?.amountMicros ?? 0);
     await deps.events.profileEvent(p.accountId, {
       type: p.status === 'READY' ? 'profile.ready' : 'profile.error',
       profile_id: p.id,

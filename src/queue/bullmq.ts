@@ -36,6 +36,14 @@ type Active = { job: Job; token: string; controller: AbortController; relinquish
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/**
+ * Un-counts the start of a run that is being handed back (stop()), while its lock is still
+ * ours: BullMQ counts every start (`ats`), and run() reads starts not matched by a failure as
+ * interruptions. A graceful hand-back is not one (a rolling restart must not push jobs towards
+ * "interrupted N times"), as in the embedded queue. KEYS: job hash, its lock; ARGV: lock token.
+ */
+const UNCOUNT_START = `if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('HINCRBY', KEYS[1], 'ats', -1) return 1 end return 0`;
+
 // BullMQ refuses custom ids with ':' (its own key separator); ours use it ("train:<id>").
 const toJobId = (id: string) => id.replace(/%/g, '%25').replace(/:/g, '%3A');
 const fromJobId = (id: string) => id.replace(/%3A/g, ':').replace(/%25/g, '%');
@@ -66,6 +74,18 @@ export function createBullQueue(opts: BullQueueOptions): Queue & { readonly owne
     }
     return q;
   };
+
+  const withUncount = new WeakSet<object>();
+  async function uncountStart(queue: string, jobId: string, lockToken: string): Promise<void> {
+    const q = producer(queue);
+    const client = await q.getBackend().client;
+    if (!withUncount.has(client)) {
+      client.defineCommand('likenessUncountStart', { numberOfKeys: 2, lua: UNCOUNT_START });
+      withUncount.add(client);
+    }
+    const key = q.toKey(jobId);
+    await client.runCommand('likenessUncountStart', [key, `${key}:lock`, lockToken]);
+  }
 
   async function run(name: string, reg: Registration, job: Job, lockToken: string | undefined, bullSignal?: AbortSignal): Promise<void> {
     const attempt = Math.max(1, job.attemptsStarted);
@@ -169,11 +189,15 @@ export function createBullQueue(opts: BullQueueOptions): Queue & { readonly owne
       const closing = [...workers.values()].map((w) => w.close().catch(onError));
       const all = Promise.allSettled(closing);
       if (active.size > 0) await Promise.race([all, sleep(Math.max(0, graceMs))]);
-      // Hand back what is still running so another worker takes it at once (no lease wait).
+      // Hand back what is still running so another worker takes it at once (no lease wait),
+      // without counting it as an interruption (UNCOUNT_START).
       for (const a of [...active.values()]) {
         a.relinquished = true;
         try {
-          if (a.token) await a.job.moveToWait(a.token);
+          if (a.token) {
+            await uncountStart(a.job.queueName, a.job.id!, a.token);
+            await a.job.moveToWait(a.token);
+          }
         } catch (err) {
           onError(err);
         }

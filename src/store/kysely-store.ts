@@ -22,6 +22,8 @@ export interface KyselyStoreOptions {
   now?: () => number;
   /** Called by close() after the store stops (e.g. db.destroy()). */
   onClose?: () => Promise<void>;
+  /** Which database: Postgres gets batched status reads (repositories/profiles.ts). */
+  dialect?: 'sqlite' | 'postgres';
 }
 
 export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions = {}): Store {
@@ -31,7 +33,7 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
     keys: createKeyRepository(db, now),
     webhookSecrets: createWebhookSecretRepository(db, now),
     nodeSecrets: createNodeSecretRepository(db, now),
-    profiles: createProfileRepository(db, now),
+    profiles: createProfileRepository(db, now, { batchStatusReads: opts.dialect === 'postgres' }),
     jobs: createJobRepository(db, now),
     uploads: createUploadRepository(db),
     files: createFileRepository(db),
@@ -55,6 +57,7 @@ export async function openMigratedStore(db: Kysely<Database>, dialect: 'sqlite' 
   let closed = false;
   const store = createKyselyStore(db, {
     now,
+    dialect,
     onClose: async () => {
       if (closed) return;
       closed = true;

@@ -159,3 +159,23 @@ export function planReferences(args: {
   }
   return { attachments, refToImageIndex, totalImages: position };
 }
+
+/** Where a face sits across the image, in words a base model follows ("the person on the left"). */
+export function facePosition(box: readonly [number, number, number, number], imageWidth: number): string {
+  const cx = (box[0] + box[2] / 2) / Math.max(1, imageWidth);
+  return cx < 1 / 3 ? 'on the left' : cx > 2 / 3 ? 'on the right' : 'in the middle';
+}
+
+/**
+ * The instruction of a repair edit: image 1 is the candidate, the reference photos follow.
+ * `targets`: per face to fix, its position in image 1 (null when it is the only person) and
+ * the 1-based positions of that person's reference photos.
+ */
+export function repairPrompt(targets: ReadonlyArray<{ position: string | null; imageIndices: readonly number[] }>): string {
+  const parts = targets.map((t) => {
+    const who = t.position ? `the person ${t.position} in image 1` : 'the person in image 1';
+    return `make the face of ${who} match ${referencePhrase(t.imageIndices)}`;
+  });
+  const joined = parts.join('; ');
+  return `${joined[0].toUpperCase()}${joined.slice(1)}. Change nothing else: same scene, pose, expression, clothing, lighting and framing.`;
+}

@@ -9,13 +9,13 @@ import type { StudioRequest } from '../contract/schemas.js';
 import type { ProfileRecord } from '../store/types.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { ProfileService } from '../profiles/service.js';
-import { referencePhotos } from '../profiles/pipeline.js';
+import { arrangedReferencePhotos } from './reference-photos.js';
 import type { IdentityEngine, ImageAnalysis, ProfileModel, SubjectKind } from '../identity/types.js';
-import { recognize, recognizeAnalysis, subjectOf, type Candidate, type RecognizedFace } from '../identity/recognize.js';
+import { recognize, recognizeAnalysis, subjectOf, type Candidate } from '../identity/recognize.js';
 import type { Provider, ProviderImage, StudioOperation, AspectRatio, Resolution, Quality } from '../providers/types.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { checkCapabilities } from '../providers/validate.js';
-import { parseProfileRefs, mergeCandidates, rewritePrompt, identityInstructions, type SubjectNoun } from './prompt.js';
+import { parseProfileRefs, mergeCandidates, rewritePrompt, planReferences, identityInstructions, type SubjectNoun } from './prompt.js';
 import { loadImageInput, type LoadedImage } from '../imaging/input.js';
 import { outputSize, type AspectOption } from '../imaging/geometry.js';
 import { fitAndEncode } from '../imaging/output.js';
@@ -23,6 +23,10 @@ import { sniffFormat, mimeFor } from '../imaging/format.js';
 import { assertCallbackUrl } from '../jobs/url-policy.js';
 import type { WorkerPool } from '../identity/pool.js';
 import { runLocalEnhance } from './enhance.js';
+import { attemptBudget } from './attempt-policy.js';
+import { judge as judgeCandidate, scoreAnalysis, type Subject } from './identity-verdict.js';
+import { runIdentityLoop, type LoopPorts } from './generation-loop.js';
+import { facePosition, repairPrompt } from './prompt.js';
 
 export type StudioKind = 'edit' | 'generate' | 'enhance' | 'remix';
 
@@ -38,6 +42,16 @@ export interface StudioOutcome {
   format: 'jpg' | 'png';
   outputs: Buffer[];
   knownSubjects: KnownSubjects;
+  /** One entry per output, in order (the response's `identity`). */
+  identity: IdentityEntry[];
+  /** Base-model calls made for this request, retries and repairs included (0 for local work). */
+  baseModelCalls: number;
+}
+
+export interface IdentityEntry {
+  passed: boolean;
+  attempts: number;
+  missing: string[];
 }
 
 export interface KnownSubjects {
@@ -68,6 +82,15 @@ const CONFIGURE_HINT: Record<string, string> = {
   'qwen-image-2': 'LIKENESS_FAL_KEY',
   reve: 'LIKENESS_FAL_KEY',
 };
+
+/**
+ * How far under its threshold a missing person's best free face may be for one repair edit to
+ * be tried instead of a new generation. Strangers in our photos score 0.82–0.90 against a
+ * profile whose cut is 0.947; a drifted face of the person scores 0.90–0.946.
+ */
+const REPAIR_MARGIN = 0.04;
+/** Reference photos per person in a repair edit ("match the person in images 2–4"). */
+const MAX_REPAIR_REFS_PER_SUBJECT = 3;
 
 const OPERATION: Record<StudioKind, StudioOperation> = { edit: 'edit', generate: 'generate', enhance: 'enhance', remix: 'remix' };
 
@@ -117,7 +140,10 @@ export function createStudioService(deps: StudioDeps): StudioService {
     if (kind === 'edit' || kind === 'generate') {
       const b = body as { base_model?: string; resolution?: Resolution; quality?: Quality | null };
       baseModel = b.base_model ?? 'nb2';
-      requireProvider(baseModel, kind, b.resolution ?? '1K', b.quality ?? null);
+      const provider = requireProvider(baseModel, kind, b.resolution ?? '1K', b.quality ?? null);
+      // Fail at submit, not in the job: the inputs alone must fit the model (references are then fitted in).
+      const inputCount = kind === 'edit' ? ((body as { images?: unknown[] }).images?.length ?? 0) : 0;
+      planReferences({ inputImageCount: inputCount, profiles: [], maxInputImages: provider.capabilities.maxInputImages, modelId: baseModel });
     } else if (kind === 'remix') {
       baseModel = 'nb2'; // pinned, as in the hosted product
       requireProvider(baseModel, kind, '2K', null);
@@ -184,7 +210,14 @@ export function createStudioService(deps: StudioDeps): StudioService {
         signal,
       });
       const outputs = enhanced.map((e) => e.data);
-      return { format, outputs, knownSubjects: await knownSubjects(outputs, candidates, enhanced.map((e) => e.analysis)) };
+      const ks = await knownSubjects(outputs, candidates, enhanced.map((e) => e.analysis));
+      // Local enhancement is one attempt; the people of the input must still be recognised.
+      const required = candidates.length > 0 ? (await recognize(await deps.identity(), inputs[0].data, candidates)).flatMap((f) => (f.profileId ? [f.profileId] : [])) : [];
+      const identity = outputs.map((_, i) => {
+        const missing = required.filter((id) => !ks.matches.some((m) => m.image_index === i && m.profile_id === id));
+        return { passed: missing.length === 0, attempts: 1, missing };
+      });
+      return { format, outputs, knownSubjects: ks, identity, baseModelCalls: 0 };
     }
 
     const provider = deps.providers.get(prep.baseModel)!;
@@ -208,68 +241,80 @@ export function createStudioService(deps: StudioDeps): StudioService {
     }
     const identityProfiles = profiles.filter((p) => present.has(p.id));
 
-    // Attach reference photos within the model's input limit, the user's inputs first.
+    // Attach reference photos within the model's input limit, the user's inputs first, dealt
+    // fairly over the people (planReferences), each person's photos next to each other.
     const images: ProviderImage[] = inputs.map((i) => ({ data: i.data, mimeType: mimeOf(i.data) }));
-    const refIndex = new Map<string, number[]>();
-    let free = caps.maxInputImages - images.length;
-    const refsByProfile = await Promise.all(identityProfiles.map((p) => referencePhotos(deps.blobs, p)));
-    for (let round = 0; free > 0; round++) {
-      let added = false;
-      for (const [k, p] of identityProfiles.entries()) {
-        const ref = refsByProfile[k][round];
-        if (!ref || free <= 0) continue;
-        images.push({ data: ref, mimeType: mimeOf(ref) });
-        refIndex.set(p.id, [...(refIndex.get(p.id) ?? []), images.length]); // 1-based image number
-        free--;
-        added = true;
-      }
-      if (!added) break;
+    const refsByProfile = await Promise.all(identityProfiles.map((p) => arrangedReferencePhotos(deps.blobs, deps.identity, p)));
+    const plan = planReferences({
+      inputImageCount: inputs.length,
+      profiles: identityProfiles.map((p, k) => ({ id: p.id, referenceCount: refsByProfile[k].length })),
+      maxInputImages: caps.maxInputImages,
+      modelId: prep.baseModel,
+    });
+    for (const a of plan.attachments) {
+      const ref = refsByProfile[identityProfiles.findIndex((p) => p.id === a.profileId)][a.referenceIndex];
+      images.push({ data: ref, mimeType: mimeOf(ref) });
     }
+    const refIndex = plan.refToImageIndex;
     const subjects = new Map(profiles.map((p) => [p.id, subjectOf(p.model as ProfileModel)] as const));
     const providerPrompt = buildPrompt(kind, rewritePrompt(prompt, refIndex, subjects), refIndex, named, inputs.length, subjects);
 
-    // Over-generate when identity matters and the model allows it, then keep the best.
-    const perCall = Math.max(1, Math.min(4, caps.maxOutputsPerCall));
-    const wanted = identityProfiles.length > 0 ? Math.max(num, perCall) : num;
-    const produced: Buffer[] = [];
-    while (produced.length < wanted) {
-      signal.throwIfAborted();
-      const n = Math.min(perCall, wanted - produced.length);
-      const res = await provider.generate({
-        operation: OPERATION[kind],
-        prompt: providerPrompt,
-        images,
-        inputImageCount: inputs.length,
-        width: target.width,
-        height: target.height,
-        aspectRatio: target.aspectRatio as AspectRatio,
-        resolution,
-        quality: b.quality ?? null,
-        n,
-        signal,
-      });
-      if (res.images.length === 0) throw new ApiError(502, 'INTERNAL_ERROR', `Base model '${prep.baseModel}' returned no image.`);
-      produced.push(...res.images.map((i) => i.data));
-      if (res.images.length < n && produced.length >= num) break;
+    const required: Subject[] = identityProfiles.map((p) => ({
+      profileId: p.id,
+      kind: subjectOf(p.model as ProfileModel) === 'person' ? 'person' : 'pet',
+      threshold: (p.model as ProfileModel).threshold,
+    }));
+    const common = { width: target.width, height: target.height, aspectRatio: target.aspectRatio as AspectRatio, resolution, quality: b.quality ?? null };
+    // Candidates are fitted and encoded before they are judged, so what is measured is exactly
+    // what is returned and its analysis fills known_subjects without a second model run.
+    const analyses = new Map<Buffer, ImageAnalysis>();
+    const engine = required.length > 0 ? await deps.identity() : null;
+    const ports: LoopPorts = {
+      async generate(n, sig) {
+        const res = await provider.generate({ operation: OPERATION[kind], prompt: providerPrompt, images, inputImageCount: inputs.length, ...common, n, signal: sig });
+        return Promise.all(res.images.map((i) => fitAndEncode(i.data, target, format)));
+      },
+      judge: engine
+        ? async (image) => {
+            const analysis = await engine.analyze(image);
+            analyses.set(image, analysis);
+            return judgeCandidate(scoreAnalysis(analysis, candidates), required, REPAIR_MARGIN);
+          }
+        : null,
+    };
+    const repairRefs = refsByProfile.map((r) => r.slice(0, MAX_REPAIR_REFS_PER_SUBJECT));
+    if (config.identityRepair && caps.operations.includes('edit') && caps.maxInputImages >= 2) {
+      ports.repair = async (image, targets, sig) => {
+        // Image 1 is the candidate; each face to fix brings its own reference photos, within the limit.
+        const repairImages: ProviderImage[] = [{ data: image, mimeType: mimeOf(image) }];
+        const width = analyses.get(image)?.width ?? target.width;
+        const single = (analyses.get(image)?.faces.length ?? 1) <= 1;
+        const described = [];
+        for (const t of targets) {
+          const refs = repairRefs[identityProfiles.findIndex((p) => p.id === t.profileId)] ?? [];
+          const ix: number[] = [];
+          for (const ref of refs) {
+            if (repairImages.length >= caps.maxInputImages) break;
+            repairImages.push({ data: ref, mimeType: mimeOf(ref) });
+            ix.push(repairImages.length);
+          }
+          described.push({ position: single ? null : facePosition(t.box, width), imageIndices: ix });
+        }
+        const res = await provider.generate({ operation: 'edit', prompt: repairPrompt(described), images: repairImages, inputImageCount: 1, ...common, n: 1, signal: sig });
+        if (res.images.length === 0) throw new ApiError(502, 'INTERNAL_ERROR', `Base model '${prep.baseModel}' returned no image.`);
+        return fitAndEncode(res.images[0].data, target, format);
+      };
     }
-
-    let chosen = produced;
-    if (produced.length > num && identityProfiles.length > 0) {
-      const engine = await deps.identity();
-      const ids = new Set(identityProfiles.map((p) => p.id));
-      const scored = [];
-      for (const [i, img] of produced.entries()) {
-        const faces: RecognizedFace[] = await recognize(engine, img, candidates);
-        const score = faces.filter((f) => f.profileId && ids.has(f.profileId)).reduce((s, f) => s + f.similarity, 0);
-        scored.push({ i, score });
-      }
-      scored.sort((x, y) => y.score - x.score || x.i - y.i);
-      chosen = scored.slice(0, num).map((s) => produced[s.i]);
-    } else {
-      chosen = produced.slice(0, num);
-    }
-    const outputs = await Promise.all(chosen.map((img) => fitAndEncode(img, target, format)));
-    return { format, outputs, knownSubjects: await knownSubjects(outputs, candidates) };
+    const budget = attemptBudget(config.identityAttempts, (body as { identity_attempts?: number | null }).identity_attempts);
+    const loop = await runIdentityLoop(ports, { outputs: num, budget, perCall: Math.max(1, caps.maxOutputsPerCall), signal });
+    const outputs = loop.outputs.map((o) => o.image);
+    return {
+      format,
+      outputs,
+      knownSubjects: await knownSubjects(outputs, candidates, outputs.map((o) => analyses.get(o) ?? null)),
+      identity: loop.outputs.map((o) => ({ passed: o.verdict?.passed ?? true, attempts: o.attempts, missing: o.verdict?.missing ?? [] })),
+      baseModelCalls: loop.calls,
+    };
   }
 
   return { prepare, execute };

@@ -220,6 +220,9 @@ test('jobs, models, settings and keys pages; keyboard navigation; phone width', 
   await page.keyboard.press('Tab');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Studio', exact: true }).waitFor();
+  // Focus follows the page change: it lands on the new page's heading, not the old link.
+  await page.waitForFunction("document.activeElement && document.activeElement.tagName === 'H1'");
+  assert.equal(await page.evaluate('document.activeElement.textContent'), 'Studio');
 
   // An ordinary key sees no Keys page.
   await page.getByRole('button', { name: 'Sign out' }).click();

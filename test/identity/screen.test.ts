@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { createIdentityEngine } from '../../src/identity/engine.js';
-import { QUALITY, REASONS, primaryFace, referenceQuality, screenFace, screenPhoto } from '../../src/identity/screen.js';
+import { NOTES, QUALITY, REASONS, primaryFace, referenceQuality, screenFace, screenPhoto } from '../../src/identity/screen.js';
 import type { Box, IdentityEngine } from '../../src/identity/types.js';
 import { PAIR_THRESHOLD } from '../../src/identity/thresholds.js';
 import { cosine } from '../../src/identity/vectors.js';
@@ -11,7 +11,7 @@ import { face } from './synthetic.js';
 const emb = [1, 0, 0];
 
 test('a sharp, frontal, well exposed, large real face is accepted', () => {
-  assert.deepEqual(screenFace(face(emb)), { accepted: true, reasons: [] });
+  assert.deepEqual(screenFace(face(emb)), { accepted: true, reasons: [], notes: [] });
 });
 
 test('each defect is rejected with its own reason', () => {
@@ -21,7 +21,7 @@ test('each defect is rejected with its own reason', () => {
     [{ brightness: QUALITY.maxBrightness + 1 }, REASONS.tooBright],
     [{ brightness: 170, clipped: QUALITY.maxClipped + 0.1 }, REASONS.tooBright],
     [{ brightness: 80, clipped: QUALITY.maxClipped + 0.1 }, REASONS.tooDark],
-    [{ sharpness: QUALITY.minSharpness - 1 }, REASONS.blurry],
+    [{ blur: QUALITY.maxBlurPx + 0.1 }, REASONS.blurry],
     [{ pose: { yaw: QUALITY.maxYaw + 1, pitch: 0, roll: 0 } }, REASONS.pose],
     [{ pose: { yaw: 0, pitch: -QUALITY.maxPitch - 1, roll: 0 } }, REASONS.pose],
     [{ pose: { yaw: 0, pitch: 0, roll: -90 } }, REASONS.pose],
@@ -29,7 +29,7 @@ test('each defect is rejected with its own reason', () => {
     [{ real: QUALITY.minReal - 0.01 }, REASONS.notReal],
   ];
   for (const [over, reason] of cases) {
-    assert.deepEqual(screenFace(face(emb, over)), { accepted: false, reasons: [reason] }, JSON.stringify(over));
+    assert.deepEqual(screenFace(face(emb, over)), { accepted: false, reasons: [reason], notes: [] }, JSON.stringify(over));
   }
 });
 
@@ -37,7 +37,7 @@ test('limits are inclusive: a face exactly at each limit passes', () => {
   const f = face(emb, {
     box: [0, 0, QUALITY.minFacePx, QUALITY.minFacePx],
     brightness: QUALITY.minBrightness,
-    sharpness: QUALITY.minSharpness,
+    blur: QUALITY.maxBlurPx,
     pose: { yaw: QUALITY.maxYaw, pitch: QUALITY.maxPitch, roll: QUALITY.maxRoll },
     visibility: QUALITY.minVisibility,
     real: QUALITY.minReal,
@@ -46,11 +46,11 @@ test('limits are inclusive: a face exactly at each limit passes', () => {
 });
 
 test('several defects give several reasons; unknown anti-spoof and visibility are not held against a face', () => {
-  const r = screenFace(face(emb, { sharpness: 0.5, brightness: 20, pose: { yaw: 70, pitch: 0, roll: 0 } }));
+  const r = screenFace(face(emb, { blur: 4, brightness: 20, pose: { yaw: 70, pitch: 0, roll: 0 } }));
   assert.equal(r.accepted, false);
   assert.deepEqual(new Set(r.reasons), new Set([REASONS.blurry, REASONS.tooDark, REASONS.pose]));
-  // A small face always measures soft: only its size is reported.
-  assert.deepEqual(screenFace(face(emb, { sharpness: 3, box: [0, 0, 30, 30] })).reasons, [REASONS.tooSmall]);
+  // Below the size limit only the size is reported: it is what the user can act on.
+  assert.deepEqual(screenFace(face(emb, { blur: 3, box: [0, 0, 30, 30] })).reasons, [REASONS.tooSmall]);
   assert.equal(screenFace(face(emb, { real: null, visibility: null })).accepted, true);
 });
 
@@ -65,9 +65,9 @@ test('the main face of a photo is the large central one, not a poster at the edg
 });
 
 test('a photo without faces is rejected for "no face"; otherwise its main face decides', () => {
-  assert.deepEqual(screenPhoto({ width: 100, height: 100, faces: [] }), { accepted: false, reasons: [REASONS.noFace], face: -1 });
-  const r = screenPhoto({ width: 800, height: 600, faces: [face(emb, { box: [0, 0, 90, 90], sharpness: 300 }), face(emb, { box: [250, 150, 300, 300], sharpness: 5 })] });
-  assert.deepEqual(r, { accepted: false, reasons: [REASONS.blurry], face: 1 });
+  assert.deepEqual(screenPhoto({ width: 100, height: 100, faces: [] }), { accepted: false, reasons: [REASONS.noFace], notes: [], face: -1 });
+  const r = screenPhoto({ width: 800, height: 600, faces: [face(emb, { box: [0, 0, 90, 90], sharpness: 300 }), face(emb, { box: [250, 150, 300, 300], blur: 4 })] });
+  assert.deepEqual(r, { accepted: false, reasons: [REASONS.blurry], notes: [], face: 1 });
 });
 
 test('reference quality prefers sharp, frontal, large faces', () => {
@@ -126,10 +126,19 @@ test('real photos: each degraded copy is rejected for the right reason', async (
 });
 
 test('a sharp but dark face is "too dark", not blurry; a dark blurred face is both', () => {
-  assert.deepEqual(screenFace(face(emb, { brightness: 26, sharpness: 16 })).reasons, [REASONS.tooDark]);
-  assert.deepEqual(screenFace(face(emb, { brightness: 26, sharpness: 1 })).reasons, [REASONS.tooDark, REASONS.blurry]);
-  // Bright faces are judged on the raw value.
-  assert.deepEqual(screenFace(face(emb, { brightness: 200, sharpness: QUALITY.minSharpness - 1 })).reasons, [REASONS.blurry]);
+  assert.deepEqual(screenFace(face(emb, { brightness: 26, blur: 0.9 })).reasons, [REASONS.tooDark]);
+  assert.deepEqual(screenFace(face(emb, { brightness: 26, blur: 3 })).reasons, [REASONS.tooDark, REASONS.blurry]);
+  assert.deepEqual(screenFace(face(emb, { brightness: 200, blur: QUALITY.maxBlurPx + 0.1 })).reasons, [REASONS.blurry]);
+});
+
+test('usable but weak faces are accepted with a note: small (80–119 px) or slightly soft', () => {
+  const small = screenFace(face(emb, { box: [0, 0, 90, 100] }));
+  assert.deepEqual(small, { accepted: true, reasons: [], notes: [NOTES.smallFace] });
+  const soft = screenFace(face(emb, { blur: (QUALITY.softBlurPx + QUALITY.maxBlurPx) / 2 }));
+  assert.deepEqual(soft, { accepted: true, reasons: [], notes: [NOTES.soft] });
+  assert.deepEqual(screenFace(face(emb, { box: [0, 0, 100, QUALITY.noteFacePx] })).notes, []);
+  // A rejected face carries reasons only.
+  assert.deepEqual(screenFace(face(emb, { box: [0, 0, 90, 100], blur: 3 })).notes, []);
 });
 
 test('real photos: JPEG quality 5 is accepted, and harmlessly so (its face still matches the original)', async () => {

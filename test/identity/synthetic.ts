@@ -56,6 +56,7 @@ export function face(embedding: number[], over: Partial<FaceObservation> = {}): 
     embedding,
     pose: { yaw: 0, pitch: 0, roll: 0 },
     sharpness: 300,
+    blur: 0.9,
     brightness: 140,
     clipped: 0.01,
     real: 0.9,

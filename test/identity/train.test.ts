@@ -78,7 +78,7 @@ test('a rejected photo of the subject says what is wrong with it, not "someone e
   const w = new World(14);
   const inputs: PhotoInput[] = [
     ...Array.from({ length: 6 }, () => solo(face(w.embed('ann')))),
-    solo(face(w.embed('ann'), { sharpness: 5 })), // blurry subject
+    solo(face(w.embed('ann'), { blur: 4 })), // blurry subject
     solo(face(w.embed('bob'), { brightness: 10 })), // dark stranger: its own problem is reported
     { width: 500, height: 500, faces: [] },
     { failed: 'fetch', detail: 'HTTP 404' },
@@ -96,7 +96,7 @@ test('a rejected photo of the subject says what is wrong with it, not "someone e
 
 test('a blurred subject next to a sharp stranger is reported as blurry; a sharp stranger as main face is "someone else"', () => {
   const w = new World(17);
-  const blurredAnn = face(w.embed('ann', 1.2), { sharpness: 5 }); // blur also makes the embedding drift
+  const blurredAnn = face(w.embed('ann', 1.2), { blur: 4 }); // blur also makes the embedding drift
   const inputs: PhotoInput[] = [
     ...Array.from({ length: 6 }, () => solo(face(w.embed('ann')))),
     { width: 800, height: 400, faces: [{ ...blurredAnn, box: [300, 100, 200, 200] }, face(w.embed('bob'), { box: [0, 0, 90, 90] })] },
@@ -112,7 +112,7 @@ test('too few usable photos: ERROR naming the photos to replace and why', () => 
   const w = new World(15);
   const inputs: PhotoInput[] = [
     ...Array.from({ length: 4 }, () => solo(face(w.embed('ann')))),
-    ...Array.from({ length: 4 }, () => solo(face(w.embed('ann'), { sharpness: 3 }))),
+    ...Array.from({ length: 4 }, () => solo(face(w.embed('ann'), { blur: 4 }))),
     solo(face(w.embed('bob'))),
     { failed: 'fetch' },
   ];

@@ -2,6 +2,7 @@
 // own key prefix, removed afterwards.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { Worker } from 'bullmq';
 import { createBullQueue } from '../../src/queue/bullmq.js';
 import { CRASH_SLACK, TaskInterrupted, type Queue, type QueueTask } from '../../src/queue/types.js';
 import { DISTRIBUTED, REDIS_URL, createRedisPrefix } from '../support/backends.js';
@@ -80,7 +81,7 @@ test('a long handler keeps its lease (renewed while the event loop is free): no 
   assert.equal(runs, 1);
 });
 
-test('stop hands a running task back at once; the next worker runs it, counting the interruption', opts, async () => {
+test('stop hands a running task back at once; the next worker runs it as the same attempt, no interruption counted', opts, async () => {
   const a = mkQueue(30_000); // a long lease: only the hand-back can make this fast
   const seen: QueueTask[] = [];
   let aborted = false;
@@ -97,30 +98,65 @@ test('stop hands a running task back at once; the next worker runs it, counting 
   b.process('handback', { concurrency: 1 }, async (t) => void seen.push(t));
   b.start();
   await waitFor(() => seen.length === 2, 'second run', 10_000);
-  assert.equal(seen[1]!.attempt, 2);
-  assert.equal(seen[1]!.interruptions, 1);
+  // A graceful hand-back (SIGTERM, rolling restart) is not a crash: as in the embedded queue.
+  assert.equal(seen[1]!.attempt, 1);
+  assert.equal(seen[1]!.interruptions, 0);
   assert.notEqual(seen[1]!.token, seen[0]!.token, 'each run has its own lease token');
 });
 
-test('a task interrupted more than CRASH_SLACK times is given up with TaskInterrupted', opts, async () => {
+test('handed back CRASH_SLACK + 2 times in a row, a task still runs (hand-backs never add up to "interrupted")', opts, async () => {
   const exhausted: unknown[] = [];
   let runs = 0;
-  for (let i = 0; i <= CRASH_SLACK + 1; i++) {
+  for (let i = 0; i < CRASH_SLACK + 3; i++) {
     const q = mkQueue(30_000);
-    q.process('poison', { concurrency: 1, onExhausted: async (_t, e) => void exhausted.push(e) }, (_t, signal) => {
+    const last = i === CRASH_SLACK + 2;
+    q.process('rolling', { concurrency: 1, onExhausted: async (_t, e) => void exhausted.push(e) }, (t, signal) => {
       runs++;
+      assert.equal(t.interruptions, 0);
+      if (last) return Promise.resolve();
       return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
     });
     q.start();
-    if (i === 0) await q.enqueue('poison', null, { id: 'poison-1', maxAttempts: 1 });
-    if (i <= CRASH_SLACK) {
-      await waitFor(() => runs === i + 1, `run ${i + 1}`);
-      await q.stop(0);
-    } else {
-      await waitFor(() => exhausted.length === 1, 'given up');
-    }
+    if (i === 0) await q.enqueue('rolling', null, { id: 'rolling-1', maxAttempts: 1 });
+    await waitFor(() => runs === i + 1, `run ${i + 1}`);
+    if (!last) await q.stop(0);
   }
-  assert.equal(runs, CRASH_SLACK + 1);
+  assert.equal(runs, CRASH_SLACK + 3);
+  assert.deepEqual(exhausted, []);
+});
+
+test('a task interrupted more than CRASH_SLACK times is given up with TaskInterrupted', opts, async () => {
+  // Crashes, not hand-backs: a plain BullMQ worker takes the task and is closed by force, as a
+  // process killed -9 vanishes (no hand-back); its lock expires and a stalled check puts the
+  // task back, counting the start.
+  const first = mkQueue();
+  await first.enqueue('poison', null, { id: 'poison-1', maxAttempts: 1 });
+  let crashes = 0;
+  for (let i = 0; i <= CRASH_SLACK; i++) {
+    let took!: () => void;
+    const started = new Promise<void>((r) => (took = r));
+    const crashing = new Worker('poison', () => (took(), new Promise<void>(() => {})), {
+      connection: { url: REDIS_URL, maxRetriesPerRequest: null },
+      prefix: prefix.prefix,
+      lockDuration: 400,
+      stalledInterval: 200,
+      maxStalledCount: 1000,
+    });
+    crashing.on('error', () => {});
+    await started;
+    await crashing.close(true);
+    crashes++;
+  }
+  const exhausted: unknown[] = [];
+  let ran = false;
+  const q = mkQueue(400);
+  q.process('poison', { concurrency: 1, onExhausted: async (_t, e) => void exhausted.push(e) }, async () => {
+    ran = true;
+  });
+  q.start();
+  await waitFor(() => exhausted.length === 1, 'given up');
+  assert.equal(crashes, CRASH_SLACK + 1);
+  assert.equal(ran, false, 'a poison task does not run again');
   assert.ok(exhausted[0] instanceof TaskInterrupted);
   assert.equal((exhausted[0] as TaskInterrupted).interruptions, CRASH_SLACK + 1);
 });

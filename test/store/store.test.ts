@@ -288,6 +288,27 @@ test('profiles: the status read returns only what a poll shows', async () => {
   assert.equal(await store.profiles.status(a.id, 'missing'), undefined);
 });
 
+test('profiles: many concurrent status reads, two accounts: each read gets its own profile, fresh after a write', async () => {
+  // On Postgres these are batched into shared queries (batch-loader.ts); the answers must not mix.
+  const a = await store.accounts.create('status-a');
+  const b = await store.accounts.create('status-b');
+  const ps = [];
+  for (let i = 0; i < 30; i++) ps.push(await store.profiles.create(profile(i % 2 ? b.id : a.id, { tag: `t${i}` })));
+  for (const [i, p] of ps.entries()) await store.profiles.update(p.id, { progress: i / 100, message: `m${i}` });
+  const reads = await Promise.all(ps.flatMap((p) => [store.profiles.status(p.accountId, p.id), store.profiles.status(p.accountId === a.id ? b.id : a.id, p.id)]));
+  ps.forEach((p, i) => {
+    assert.deepEqual(reads[2 * i], { id: p.id, status: 'VALIDATING', message: `m${i}`, progress: i / 100, images: null, subject: null });
+    assert.equal(reads[2 * i + 1], undefined, "another account's key never reads it");
+  });
+  // A read that starts after a write sees it, even while other reads are in flight.
+  const busy = Promise.all(ps.map((p) => store.profiles.status(p.accountId, p.id)));
+  await store.profiles.update(ps[0]!.id, { status: 'ERROR', message: 'gone wrong' });
+  const after = await store.profiles.status(a.id, ps[0]!.id);
+  assert.equal(after?.status, 'ERROR');
+  assert.equal(after?.message, 'gone wrong');
+  await busy;
+});
+
 test('profiles: a run takes the lease; a run that lost it cannot write', async () => {
   const a = await store.accounts.create('fence');
   const p = await store.profiles.create(profile(a.id, { status: 'QUEUING' }));

@@ -1,7 +1,7 @@
 // The Likeness console: sign in with an API key, then Profiles, Studio, Jobs, Models,
 // Settings and (admin keys) Keys. Served by Likeness at /console.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import './styles.css';
 import { api, ext, session, setUnauthorizedHandler, type Me } from './api';
 import { useRoute, navigate } from './router';
@@ -45,6 +45,22 @@ function App() {
   useEffect(() => {
     const page = route[0] ?? 'profiles';
     document.title = `${page[0].toUpperCase()}${page.slice(1).split('?')[0]} · Likeness console`;
+  }, [route.join('/')]);
+  // A hash change swaps the page without a load, so screen readers and keyboard users would
+  // stay on the old link: move focus to the new page's heading (or the main region).
+  const firstRoute = useRef(true);
+  useEffect(() => {
+    if (firstRoute.current) {
+      firstRoute.current = false;
+      return;
+    }
+    const id = requestAnimationFrame(() => {
+      const target = document.querySelector<HTMLElement>('#main h1') ?? document.getElementById('main');
+      if (!target) return;
+      if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+      target.focus();
+    });
+    return () => cancelAnimationFrame(id);
   }, [route.join('/')]);
 
   if (checking) return <div class="signin"><Spinner label="Checking your key" /></div>;
@@ -110,7 +126,7 @@ function App() {
           </button>
         </div>
       </header>
-      <main class="main" id="main">
+      <main class="main" id="main" tabindex={-1}>
         {content}
       </main>
     </div>

@@ -33,7 +33,10 @@ export function registerStudioRoutes(api: FastifyInstance, ctx: AppContext): voi
         const handle = await ctx.jobs.submit(req.accountId, prepared, baseUrl);
         return reply.code(202).send(handle);
       }
-      return ctx.jobs.runSync(req.accountId, prepared, baseUrl);
+      const { body: result, baseModelCalls } = await ctx.jobs.runSync(req.accountId, prepared, baseUrl);
+      // Extension (issue #12): every base-model call the request took, retries and repairs included.
+      reply.header('X-Likeness-Base-Model-Calls', String(baseModelCalls));
+      return result;
     });
   route('edit', EditRequest);
   route('generate', GenerateRequest);

@@ -17,6 +17,8 @@ export type FeatureBlockName = 'hsv' | 'mnv2' | 'mnv2max' | 'mnv2mid' | 'cn';
 export interface HeadWeights {
   /** Mean of the (block-normalised, weighted) frozen vectors of the training animals. */
   mean: number[] | null;
+  /** Learned per-feature weights applied after centring (a diagonal metric); absent = all 1. */
+  scale?: number[] | null;
   /** Linear projection, row-major [outDim][inDim]; null = identity (frozen baseline). */
   projection: number[][] | null;
 }
@@ -41,7 +43,7 @@ export interface PetHeadsFile {
 export interface PetHeads {
   features: FeatureSpec;
   kinds: Record<AnimalKind, HeadWeights>;
-  /** true when a trained projection is loaded for the kind. */
+  /** true when trained weights (projection or per-feature scale) are loaded for the kind. */
   trained: Record<AnimalKind, boolean>;
 }
 
@@ -80,13 +82,11 @@ export function parseHeads(raw: unknown, name = 'head file'): PetHeads {
     const projection = w.projectionQ8 ? decodeProjection(w.projectionQ8) : (w.projection ?? null);
     const d = w.mean?.length ?? projection?.[0]?.length ?? null;
     if (projection && projection.some((row) => row.length !== d)) throw new Error(`${name}: ${kind} projection rows differ in length`);
-    kinds[kind] = { mean: w.mean ?? null, projection };
+    if (w.scale && d !== null && w.scale.length !== d) throw new Error(`${name}: ${kind} scale has ${w.scale.length} entries, expected ${d}`);
+    kinds[kind] = { mean: w.mean ?? null, scale: w.scale ?? null, projection };
   }
-  return {
-    features: f.features,
-    kinds,
-    trained: { cat: !!kinds.cat.projection, dog: !!kinds.dog.projection },
-  };
+  const trained = (k: AnimalKind) => !!kinds[k].projection || !!kinds[k].scale;
+  return { features: f.features, kinds, trained: { cat: trained('cat'), dog: trained('dog') } };
 }
 
 /** Row-wise int8 quantisation of a projection (pure). */
@@ -146,8 +146,9 @@ export function frozenVector(blocks: Partial<Record<FeatureBlockName, ArrayLike<
 /** Frozen vector → unit embedding through the head (pure). */
 export function applyHead(frozen: ArrayLike<number>, head: HeadWeights): Float32Array {
   const x = new Float32Array(frozen.length);
-  for (let i = 0; i < x.length; i++) x[i] = frozen[i] - (head.mean ? head.mean[i] : 0);
   if (head.mean && head.mean.length !== x.length) throw new RangeError(`head expects ${head.mean.length} features, got ${x.length}`);
+  if (head.scale && head.scale.length !== x.length) throw new RangeError(`head expects ${head.scale.length} features, got ${x.length}`);
+  for (let i = 0; i < x.length; i++) x[i] = (frozen[i] - (head.mean ? head.mean[i] : 0)) * (head.scale ? head.scale[i] : 1);
   if (!head.projection) return l2(x);
   const out = new Float32Array(head.projection.length);
   for (let r = 0; r < out.length; r++) {

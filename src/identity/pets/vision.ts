@@ -96,14 +96,14 @@ async function runDetector(models: PetModels, image: Tensor3D, img: DecodedImage
 
 const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
 
-/** Raw frozen feature blocks of one animal (benchmarks and training cache these). */
-export type FeatureBlocks = Record<FeatureBlockName, Float32Array>;
+/** Raw frozen feature blocks of one animal (benchmarks and training cache these); `cn` needs the detector pass. */
+export type FeatureBlocks = Partial<Record<FeatureBlockName, Float32Array>>;
 
 async function featureBlocks(
   models: PetModels,
   image: Tensor3D,
   img: DecodedImage,
-  pass: DetectorPass,
+  pass: DetectorPass | null,
   box: Box,
 ): Promise<{ blocks: FeatureBlocks; sharpness: number; brightness: number }> {
   const { tf } = models;
@@ -140,17 +140,36 @@ async function featureBlocks(
     const [mnv2, mnv2max, mnv2mid] = await Promise.all(maps.map(async (t) => (await t.data()) as Float32Array));
     for (const t of maps) t.dispose();
     const hsv = hsvHistogram(pixels, MOBILENET_INPUT, MOBILENET_INPUT);
-    const s = pass.side;
-    const cn = roiAverage(pass.c5.data, pass.c5.H, pass.c5.W, pass.c5.C, {
-      x1: aBox[0] / s,
-      y1: aBox[1] / s,
-      x2: (aBox[0] + aBox[2]) / s,
-      y2: (aBox[1] + aBox[3]) / s,
-    });
-    return { blocks: { hsv, mnv2, mnv2max, mnv2mid, cn }, sharpness: metrics.sharpness, brightness: metrics.brightness };
+    const blocks: FeatureBlocks = { hsv, mnv2, mnv2max, mnv2mid };
+    if (pass) {
+      const s = pass.side;
+      blocks.cn = roiAverage(pass.c5.data, pass.c5.H, pass.c5.W, pass.c5.C, {
+        x1: aBox[0] / s,
+        y1: aBox[1] / s,
+        x2: (aBox[0] + aBox[2]) / s,
+        y2: (aBox[1] + aBox[3]) / s,
+      });
+    }
+    return { blocks, sharpness: metrics.sharpness, brightness: metrics.brightness };
   } finally {
     crop.dispose();
     grey.dispose();
+  }
+}
+
+function needsDetectorFeatures(models: PetModels): boolean {
+  return models.heads.features.blocks.some((b) => b.name === 'cn');
+}
+
+/** Feature blocks of the whole image without running the detector (no `cn`): aligned crops. */
+export async function wholeImageFeatures(input: Buffer): Promise<FeatureBlocks> {
+  const img = await decodeForAnalysis(input, PET_MAX_SIDE);
+  const models = await loadPetModels();
+  const image = imageTensor(models, img);
+  try {
+    return (await featureBlocks(models, image, img, null, [0, 0, img.originalWidth, img.originalHeight])).blocks;
+  } finally {
+    image.dispose();
   }
 }
 
@@ -176,7 +195,8 @@ export async function embedAnimal(img: DecodedImage, box: Box, kind: AnimalKind)
   const models = await loadPetModels();
   const image = imageTensor(models, img);
   try {
-    const pass = await runDetector(models, image, img, DEFAULT_DETECT);
+    // The detector pass is only needed when the head uses its backbone features.
+    const pass = needsDetectorFeatures(models) ? await runDetector(models, image, img, DEFAULT_DETECT) : null;
     const { blocks } = await featureBlocks(models, image, img, pass, box);
     return embedBlocks(models, blocks, kind);
   } finally {

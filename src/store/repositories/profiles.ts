@@ -1,11 +1,12 @@
 // Profiles: the training request, its per-photo reports and the trained model.
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { ValidationFailed } from '../../errors.js';
 import type { ProfilePatch, ProfileRecord, ProfileStatusRecord, Store } from '../types.js';
 import type { Database, ProfilesTable } from '../schema.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { fromJson, num, strictlyIncreasing, toJson } from '../rows.js';
 import { param, prepare } from '../prepared.js';
+import { createBatchLoader } from '../batch-loader.js';
 
 const TERMINAL = ['READY', 'ERROR', 'INACTIVE'];
 
@@ -39,16 +40,54 @@ function patchToRow(patch: ProfilePatch, at: number): Partial<Selectable<Profile
   return set;
 }
 
-export function createProfileRepository(db: Kysely<Database>, now: () => number): Store['profiles'] {
+export interface ProfileRepositoryOptions {
+  /**
+   * Postgres: status reads that arrive while others are in flight share one query
+   * (`id = any($1)`, batch-loader.ts). Each poll is a round trip to another process there;
+   * SQLite reads in-process and gains nothing.
+   */
+  batchStatusReads?: boolean;
+}
+
+type StatusRow = Pick<Selectable<ProfilesTable>, 'id' | 'account_id' | 'status' | 'message' | 'progress' | 'images' | 'subject'>;
+
+function statusFromRow(r: StatusRow): ProfileStatusRecord {
+  return {
+    id: r.id,
+    status: r.status as ProfileRecord['status'],
+    message: r.message,
+    progress: num(r.progress),
+    images: fromJson(r.images) as ProfileRecord['images'],
+    subject: (r.subject ?? null) as ProfileStatusRecord['subject'],
+  };
+}
+
+function batchedStatusReads(db: Kysely<Database>) {
+  const statusMany = prepare(db, (d) =>
+    d
+      .selectFrom('profiles')
+      .select(['id', 'account_id', 'status', 'message', 'progress', 'images', 'subject'])
+      .where(sql<boolean>`id = any(${param(0)})`),
+  );
+  return createBatchLoader<string, ProfileStatusRecord & { accountId: string }>(async (ids) => {
+    const rows = await statusMany.all(ids);
+    return new Map(rows.map((r) => [r.id, { ...statusFromRow(r), accountId: r.account_id }]));
+  });
+}
+
+export function createProfileRepository(db: Kysely<Database>, now: () => number, opts: ProfileRepositoryOptions = {}): Store['profiles'] {
   const createdAt = strictlyIncreasing(now);
   // The poll path: only the columns the status response shows (never the model's embeddings).
   const statusQuery = prepare(db, (d) =>
     d
       .selectFrom('profiles')
-      .select(['id', 'status', 'message', 'progress', 'images', 'subject'])
+      .select(['id', 'account_id', 'status', 'message', 'progress', 'images', 'subject'])
       .where('id', '=', param(0))
       .where('account_id', '=', param(1)),
   );
+  // Batched (Postgres only: `= any` takes an array parameter). The account is checked per
+  // read below, so one account's poll never sees another's profile.
+  const statusBatch = opts.batchStatusReads ? batchedStatusReads(db) : undefined;
   return {
     async create(p) {
       const t = createdAt();
@@ -78,17 +117,13 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number)
       return r && profileFromRow(r);
     },
     async status(accountId, id) {
+      if (statusBatch) {
+        const r = await statusBatch.load(id);
+        if (!r || r.accountId !== accountId) return undefined;
+        return { id: r.id, status: r.status, message: r.message, progress: r.progress, images: r.images, subject: r.subject };
+      }
       const r = await statusQuery.first(id, accountId);
-      return (
-        r && {
-          id: r.id,
-          status: r.status as ProfileRecord['status'],
-          message: r.message,
-          progress: num(r.progress),
-          images: fromJson(r.images) as ProfileRecord['images'],
-          subject: (r.subject ?? null) as ProfileStatusRecord['subject'],
-        }
-      );
+      return r && statusFromRow(r);
     },
     async getById(id) {
       const r = await db.selectFrom('profiles').selectAll().where('id', '=', id).executeTakeFirst();

@@ -66,12 +66,14 @@ test('frozenVector normalises and weights blocks; applyHead centres, projects, n
   assert.ok(Math.abs(Math.hypot(...p) - 1) < 1e-6);
   assert.ok(Math.abs(p[0] - p[2]) < 1e-6 && p[1] === 0);
   assert.throws(() => applyHead([1, 2, 3], { mean: null, projection: [[1, 0]] }), RangeError);
+  const scaled = applyHead([1, 1], { mean: [0, 0], scale: [0, 2], projection: null });
+  assert.deepEqual(Array.from(scaled), [0, 1]);
 });
 
 test('the shipped head file loads (or the frozen baseline when absent) and bad files are refused', () => {
   const heads = loadHeads();
   assert.ok(heads.features.blocks.length > 0);
-  for (const k of ['cat', 'dog'] as const) assert.equal(heads.trained[k], !!heads.kinds[k].projection);
+  for (const k of ['cat', 'dog'] as const) assert.equal(heads.trained[k], !!heads.kinds[k].projection || !!heads.kinds[k].scale);
   assert.throws(() => parseHeads({ version: 2 }), /not a version-1/);
   assert.throws(
     () => parseHeads({ version: 1, features: { blocks: [{ name: 'hsv', weight: 1 }] }, kinds: { cat: { mean: [0, 0], projection: [[1, 0], [1]] }, dog: { mean: null, projection: null } } }),
@@ -128,7 +130,7 @@ test('split is by animal, deterministic, with the documented sizes', () => {
   assert.deepEqual([count('train'), count('tune'), count('report')], [130, 20, 50]);
   for (const id of ids) assert.equal(splitAnimals([...ids].reverse(), 'dog').get(id), a.get(id), 'order of input does not matter');
   const cats = splitAnimals(Array.from({ length: 15 }, (_, i) => `cat:${i}`), 'cat');
-  assert.deepEqual(['train', 'tune', 'report'].map((p) => [...cats.values()].filter((v) => v === p).length), [7, 3, 5]);
+  assert.deepEqual(['train', 'tune', 'report'].map((p) => [...cats.values()].filter((v) => v === p).length), [4, 5, 6]);
 });
 
 test('bursts: timestamps within 10 s, and a shot with its re-framed copy', () => {
