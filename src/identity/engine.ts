@@ -44,10 +44,10 @@ export async function createIdentityEngine(opts: IdentityEngineOptions = {}): Pr
   }
   return {
     pool,
-    async analyze(image: Buffer): Promise<ImageAnalysis> {
+    async analyze(image: Buffer, o: { pets?: boolean } = {}): Promise<ImageAnalysis> {
       const ab = transferableCopy(image);
       const faces = pool.run<ImageAnalysis>('identity.analyze', { image: new Uint8Array(ab), options: opts.embed }, [ab]);
-      if (opts.pets === false) return faces;
+      if (opts.pets === false || o.pets === false) return faces;
       // Faces and pets are two tasks, so two workers can run them at once; one analysis for
       // the product (the face veto and recognition need both).
       const petAb = transferableCopy(image);

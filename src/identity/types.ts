@@ -82,7 +82,11 @@ export interface ProfileModel {
 
 /** The engine as the rest of the product sees it: runs models off the HTTP event loop. */
 export interface IdentityEngine {
-  /** Detects, measures and embeds every face. `image` is any format sharp decodes. */
-  analyze(image: Buffer): Promise<ImageAnalysis>;
+  /**
+   * Detects, measures and embeds every face (and every cat and dog, unless `pets: false`: the pet
+   * models double the time of an analysis, and recognising only people does not need them).
+   * `image` is any format sharp decodes.
+   */
+  analyze(image: Buffer, opts?: { pets?: boolean }): Promise<ImageAnalysis>;
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { BlobStore } from '../blobs/types.js';
 import type { ProfileService } from '../profiles/service.js';
 import { arrangedReferencePhotos } from './reference-photos.js';
 import type { IdentityEngine, ImageAnalysis, ProfileModel, SubjectKind } from '../identity/types.js';
-import { recognize, recognizeAnalysis, subjectOf, type Candidate } from '../identity/recognize.js';
+import { needsPets, recognize, recognizeAnalysis, subjectOf, type Candidate } from '../identity/recognize.js';
 import type { Provider, ProviderImage, StudioOperation, AspectRatio, Resolution, Quality } from '../providers/types.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { checkCapabilities } from '../providers/validate.js';
@@ -276,7 +276,7 @@ export function createStudioService(deps: StudioDeps): StudioService {
       },
       judge: engine
         ? async (image) => {
-            const analysis = await engine.analyze(image);
+            const analysis = await engine.analyze(image, { pets: needsPets(candidates) });
             analyses.set(image, analysis);
             return judgeCandidate(scoreAnalysis(analysis, candidates), required, REPAIR_MARGIN);
           }
