@@ -78,14 +78,14 @@ async function largestBox(engine: IdentityRuntime, bytes: Buffer): Promise<Box |
   return f ? (f.box.map((v) => v) as Box) : null;
 }
 
-/** A face-filling square portrait around the detected face (side 1.25× the box), at `size` px. */
+/** A face-filling square portrait around the detected face (side 1.1× the box, as tight as the issue's portraits), at `size` px. */
 async function portrait(engine: IdentityRuntime, file: string, size: number, cache: Record<string, Box | null>) {
   const bytes = readFileSync(file);
   if (!(file in cache)) cache[file] = await largestBox(engine, bytes);
   const box = cache[file];
   if (!box) return null;
   const meta = await sharp(bytes).metadata();
-  const side = Math.min(Math.round(Math.max(box[2], box[3]) * 1.25), meta.width!, meta.height!);
+  const side = Math.min(Math.round(Math.max(box[2], box[3]) * 1.1), meta.width!, meta.height!);
   const left = Math.round(Math.min(Math.max(0, box[0] + box[2] / 2 - side / 2), meta.width! - side));
   const top = Math.round(Math.min(Math.max(0, box[1] + box[3] / 2 - side / 2), meta.height! - side));
   const clean = await rawOf(sharp(bytes).extract({ left, top, width: side, height: side }).resize(size, size, { kernel: 'lanczos3' }));

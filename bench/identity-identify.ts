@@ -53,11 +53,12 @@ export async function loadSet(set: 'caltech' | 'london'): Promise<LabelledPhoto[
   const cache = path.join(OUT_DIR, `identity-analyses-${set}.json`);
   const photos = listSet(set);
   const { DEFAULT_EMBED_OPTIONS } = await import('../src/identity/runtime.js');
+  const { BLUR_METRIC_VERSION } = await import('../src/identity/quality-metrics.js');
   const embed = JSON.stringify(DEFAULT_EMBED_OPTIONS);
   if (existsSync(cache)) {
-    // Stale when the engine's embedding variant changed since it was written.
-    const cached = JSON.parse(readFileSync(cache, 'utf8')) as { embed: string; photos: LabelledPhoto[] };
-    if (cached.embed === embed && cached.photos?.length === photos.length) return cached.photos;
+    // Stale when the engine's embedding variant or the blur measurement changed since it was written.
+    const cached = JSON.parse(readFileSync(cache, 'utf8')) as { embed: string; blurMetric?: number; photos: LabelledPhoto[] };
+    if (cached.embed === embed && cached.blurMetric === BLUR_METRIC_VERSION && cached.photos?.length === photos.length) return cached.photos;
   }
   const { createIdentityEngine } = await import('../src/identity/engine.js');
   const engine = await createIdentityEngine({ workers: Number(process.env.BENCH_WORKERS ?? 1) });
@@ -77,7 +78,7 @@ export async function loadSet(set: 'caltech' | 'london'): Promise<LabelledPhoto[
     await engine.close();
   }
   mkdirSync(OUT_DIR, { recursive: true });
-  writeFileSync(cache, JSON.stringify({ embed, createdAt: new Date().toISOString(), photos: out }));
+  writeFileSync(cache, JSON.stringify({ embed, blurMetric: BLUR_METRIC_VERSION, createdAt: new Date().toISOString(), photos: out }));
   return out;
 }
 

@@ -11,7 +11,9 @@
 //   npm run bench -- identity-loop          (or: node dist/bench/identity-loop.js)
 //   env: BENCH_TRIALS (outputs per cell, default 2000), BENCH_LATENCY_MS (simulated call, default 40),
 //        BENCH_L (look-alike share of misses, default 0.5), BENCH_R (repair success per face, default 0.7),
-//        BENCH_SEED (default 12)
+//        BENCH_SEED (default 12), BENCH_P (default 0.3,0.5,0.8), BENCH_BATCH (concurrent trials, default 50)
+// Repair modes: no; yes (always, the analytic model covers it); auto (the studio's RepairLedger
+// keeps repairs only while repaired look-alikes pass as often as new generations).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -23,6 +25,7 @@ import type { Candidate } from '../src/identity/recognize.js';
 import { fitAndEncode } from '../src/imaging/output.js';
 import { judge, scoreFaces, type Subject, type Verdict } from '../src/studio/identity-verdict.js';
 import { runIdentityLoop, type LoopPorts } from '../src/studio/generation-loop.js';
+import { RepairLedger } from '../src/studio/repair-ledger.js';
 
 const FIXTURES = new URL('../../test/fixtures/photos/', import.meta.url).pathname;
 const OUT_DIR = path.resolve('.bench-out');
@@ -103,6 +106,8 @@ export async function main(): Promise<unknown> {
   const L = num('BENCH_L', 0.5);
   const R = num('BENCH_R', 0.7);
   const SEED = num('BENCH_SEED', 12);
+  const BATCH = num('BENCH_BATCH', 50);
+  const PS = (process.env.BENCH_P ?? '0.3,0.5,0.8').split(',').map(Number);
   const load0 = os.loadavg()[0];
   const engine = await createIdentityEngine({ workers: 1 });
   try {
@@ -172,9 +177,10 @@ export async function main(): Promise<unknown> {
     console.log(`\nTrials per cell ${TRIALS}, look-alike share of misses l=${L}, repair success per face r=${R}, simulated call ${LATENCY} ms\n`);
     console.log('| p | people | budget | repair | pass (measured) | pass (model) | calls/output (measured) | calls (model) | wall/output ms |');
     console.log('|---|---|---|---|---|---|---|---|---|');
-    for (const p of [0.3, 0.5, 0.8]) {
+    for (const p of PS) {
       for (const s of [1, 2]) {
-        for (const repair of [false, true]) {
+        for (const mode of ['no', 'yes', 'auto'] as const) {
+          const repair = mode !== 'no';
           for (let budget = 1; budget <= 4; budget++) {
             const rand = rng(hash(`${SEED}:${p}:${s}:${budget}:${repair}`));
             const draw = (): Slot => {
@@ -189,6 +195,9 @@ export async function main(): Promise<unknown> {
               },
               judge: async (image: Buffer): Promise<Verdict> => judge(scoreFaces(scenes.get(keyOf.get(image)!)!.analysis.faces, candidates), subjects, REPAIR_MARGIN),
             };
+            // auto: the studio's ledger decides per model whether repairs pay (learns across the cell's trials).
+            const ledger = new RepairLedger();
+            if (mode === 'auto') ports.shouldRepair = () => ledger.shouldRepair('standin');
             if (repair) {
               ports.repair = async (image, targets) => {
                 await sleep(LATENCY);
@@ -201,28 +210,35 @@ export async function main(): Promise<unknown> {
               };
             }
             const t0 = performance.now();
-            const runs = await Promise.all(
-              Array.from({ length: TRIALS }, async () => {
-                const a = performance.now();
-                const r = await runIdentityLoop(ports, { outputs: 1, budget, perCall: 1, signal: new AbortController().signal });
-                return { passed: r.outputs[0].verdict!.passed, calls: r.calls, ms: performance.now() - a };
-              }),
-            );
+            // Batches of concurrent trials (the ledger learns between batches, as a server between requests).
+            const runs: Array<{ passed: boolean; calls: number; ms: number }> = [];
+            for (let done = 0; done < TRIALS; done += BATCH) {
+              runs.push(
+                ...(await Promise.all(
+                  Array.from({ length: Math.min(BATCH, TRIALS - done) }, async () => {
+                    const a = performance.now();
+                    const r = await runIdentityLoop(ports, { outputs: 1, budget, perCall: 1, signal: new AbortController().signal });
+                    for (const c of r.candidates) ledger.record('standin', c.fromRepair ? 'repair' : 'generation', c.passed);
+                    return { passed: r.outputs[0].verdict!.passed, calls: r.calls, ms: performance.now() - a };
+                  }),
+                )),
+              );
+            }
             const elapsed = performance.now() - t0;
             const pass = runs.filter((x) => x.passed).length / TRIALS;
             const calls = runs.reduce((a, x) => a + x.calls, 0) / TRIALS;
             const wall = runs.reduce((a, x) => a + x.ms, 0) / TRIALS;
-            const m = model(p, s, budget, repair, L, R);
+            const m = model(p, s, budget, mode === 'yes', L, R);
             const se = Math.sqrt((m.pass * (1 - m.pass)) / TRIALS);
-            results.push({ p, people: s, budget, repair, pass, modelPass: m.pass, se, calls, modelCalls: m.calls, wallMs: wall, cellMs: elapsed });
+            results.push({ p, people: s, budget, repair: mode, pass, modelPass: m.pass, se, calls, modelCalls: m.calls, wallMs: wall, cellMs: elapsed });
             console.log(
-              `| ${p} | ${s} | ${budget} | ${repair ? 'yes' : 'no'} | ${(pass * 100).toFixed(1)}% | ${(m.pass * 100).toFixed(1)}% ±${(se * 200).toFixed(1)} | ${calls.toFixed(2)} | ${m.calls.toFixed(2)} | ${wall.toFixed(0)} |`,
+              `| ${p} | ${s} | ${budget} | ${mode} | ${(pass * 100).toFixed(1)}% | ${mode === 'auto' ? '–' : `${(m.pass * 100).toFixed(1)}% ±${(se * 200).toFixed(1)}`} | ${calls.toFixed(2)} | ${mode === 'auto' ? '–' : m.calls.toFixed(2)} | ${wall.toFixed(0)} |`,
             );
           }
         }
       }
     }
-    const target = results.find((x) => x.p === 0.5 && x.people === 1 && x.budget === 3 && !x.repair)!;
+    const target = results.find((x) => x.p === 0.5 && x.people === 1 && x.budget === 3 && x.repair === 'no')!;
     const within = Math.abs(target.pass - target.modelPass) <= 2 * target.se;
     console.log(
       `\nTarget p=0.5, 1 person, budget 3 (no repair): ${(target.pass * 100).toFixed(1)}% pass (model ${(target.modelPass * 100).toFixed(1)}%, ` +

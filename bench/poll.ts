@@ -84,9 +84,21 @@ async function rounds(bare: Target, sqlite: Target, pg: Target): Promise<Row[]> 
   return rows;
 }
 
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Ratios of the sums over rounds, and the median of per-round ratios (less swayed by a round the load spiked in). */
 function summary(rows: Row[]) {
   const sum = (k: 'bare' | 'sqlite' | 'postgres') => rows.reduce((t, r) => t + r[k], 0);
-  return { rounds: rows, sqlite_vs_bare: +(sum('sqlite') / sum('bare')).toFixed(3), postgres_vs_bare: +(sum('postgres') / sum('bare')).toFixed(3) };
+  return {
+    rounds: rows,
+    sqlite_vs_bare: +(sum('sqlite') / sum('bare')).toFixed(3),
+    postgres_vs_bare: +(sum('postgres') / sum('bare')).toFixed(3),
+    sqlite_vs_bare_median: +median(rows.map((r) => r.sqlite / r.bare)).toFixed(3),
+    postgres_vs_bare_median: +median(rows.map((r) => r.postgres / r.bare)).toFixed(3),
+  };
 }
 
 export async function main(): Promise<Record<string, unknown>> {
@@ -134,7 +146,8 @@ export async function main(): Promise<Record<string, unknown>> {
     for (const [name, w] of [['one profile', one], [`${PROFILES} profiles in turn`, many]] as const) {
       console.log(`${name}:\n\n| round | bare Fastify req/s | status on SQLite req/s | status on Postgres req/s |\n|---|---|---|---|`);
       for (const r of w.rounds) console.log(`| ${r.round} | ${r.bare} | ${r.sqlite} | ${r.postgres} |`);
-      console.log(`\nSQLite / bare = ${w.sqlite_vs_bare} (target ≥ 0.5); Postgres / bare = ${w.postgres_vs_bare} (target ≥ 0.3)\n`);
+      console.log(`\nSQLite / bare = ${w.sqlite_vs_bare} (target ≥ 0.5); Postgres / bare = ${w.postgres_vs_bare} (target ≥ 0.3)`);
+      console.log(`median of per-round ratios: SQLite ${w.sqlite_vs_bare_median}, Postgres ${w.postgres_vs_bare_median}\n`);
     }
     await mkdir('.bench-out', { recursive: true });
     await writeFile('.bench-out/poll.json', JSON.stringify(result, null, 2));

@@ -11,7 +11,7 @@ import net from 'node:net';
 // prompt logic) run once: no adapter is under them.
 // http/enhance and http/review exercise the local enhance pipeline and identity review
 // (CPU-heavy, minutes) through sync requests that never touch the queue: they run once.
-const HTTP = ['api', 'cli', 'crash', 'credits', 'jobs', 'keys', 'limits', 'overload', 'studio', 'training', 'uploads'].map((n) => `dist/test/http/${n}.test.js`);
+const HTTP = ['api', 'cli', 'crash', 'credits', 'framing', 'jobs', 'keys', 'limits', 'overload', 'studio', 'training', 'uploads'].map((n) => `dist/test/http/${n}.test.js`);
 const DISTRIBUTED_DIRS = ['dist/test/store/', 'dist/test/queue/', 'dist/test/blobs/', 'dist/test/credits/', 'dist/test/jobs/', ...HTTP, 'dist/test/cluster/'];
 
 const pgUrl = new URL(process.env.LIKENESS_TEST_PG_URL || 'postgres://postgres@127.0.0.1:5432/postgres');

@@ -119,7 +119,9 @@ export async function openAdapters(config: Config, log: (msg: string, extra?: ob
     const { Redis } = await import('ioredis');
     const client = new Redis(config.redisUrl, { maxRetriesPerRequest: 2 });
     client.on('error', (err) => log('redis error', { error: err.message }));
-    rateLimiter = (await import('./queue/redis-rate-limit.js')).createRedisRateLimiter(client, config.rateLimitPerMinute, config.redisPrefix);
+    rateLimiter = (await import('./queue/redis-rate-limit.js')).createRedisRateLimiter(client, config.rateLimitPerMinute, config.redisPrefix, {
+      onError: (err) => log('rate limit not counted: redis unreachable, request let through', { error: String((err as Error)?.message ?? err) }),
+    });
     redis = client;
   }
   return {

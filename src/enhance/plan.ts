@@ -64,6 +64,8 @@ const DIM_HIGH_FULL = 120;
 export const UNDEREXPOSED_FACE_L = 18;
 /** Where such a face is lifted to: the dark end of natural skin, never a "typical" skin tone. */
 const FACE_LIFT_TARGET_L = 28;
+/** Face box area (fraction of the frame) from which the frame is a portrait for the haze rule. */
+const FACE_FILLS_FRACTION = 0.1;
 /** A face at or below this L* is not blown out, whatever the background does. */
 const BRIGHT_FACE_L = 80;
 
@@ -74,6 +76,8 @@ export interface ExposureFault {
   faceL: number | null;
   /** No dark tones anywhere and the face (if any) is itself very light: overexposed / washed out. */
   washedOut: boolean;
+  /** The largest face covers a large part of the frame (a portrait): the histogram is mostly skin. */
+  faceFills: boolean;
 }
 
 /**
@@ -87,7 +91,8 @@ export function exposureFault(stats: ImageStats): ExposureFault {
   const dim = clamp((DIM_HIGH_START - exposure.high) / (DIM_HIGH_START - DIM_HIGH_FULL), 0, 1);
   const faceL = faceTone ? faceTone.lab.L : null;
   const washedOut = exposure.low > 60 && (faceL === null || faceL > BRIGHT_FACE_L);
-  return { dim, faceL, washedOut };
+  const area = stats.faces.reduce((m, f) => Math.max(m, f[2] * f[3]), 0);
+  return { dim, faceL, washedOut, faceFills: area >= FACE_FILLS_FRACTION * stats.width * stats.height };
 }
 
 /** Luma (0..255) of a neutral grey with lightness L*, and back. */
@@ -125,8 +130,9 @@ function planRestoreTone(stats: ImageStats, s: number): TonePlan {
     white = 255 - (255 - full) * fault.dim * k;
   }
   let black = 0;
-  // Only a flat (hazy) photo: a high-key portrait without deep shadows is left as it is.
-  if (exposure.low > 40 && exposure.high - exposure.low < 180) black = clamp((exposure.low - 10) * 0.8 * k, 0, white - 16);
+  // Only a flat (hazy) photo: a high-key portrait without deep shadows is left as it is, and so is
+  // a frame a face fills (its darkest tones are skin and hair: pulling them down darkens the skin).
+  if (exposure.low > 40 && exposure.high - exposure.low < 180 && !fault.faceFills) black = clamp((exposure.low - 10) * 0.8 * k, 0, white - 16);
 
   // Gamma (on CIELAB lightness, hue and chroma kept): only for a diagnosed fault.
   let gamma = 1;

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { ApiError, ValidationFailed, type ValidationIssue } from '../errors.js';
 import type { AppContext } from '../context.js';
 import { toValidationIssues } from './validation.js';
+import { findNul, mayHoldNul, NUL_MESSAGE } from './nul.js';
 import { registerProfileRoutes } from './routes/profiles.js';
 import { registerStudioRoutes } from './routes/studio.js';
 import { registerJobRoutes } from './routes/jobs.js';
@@ -101,12 +102,16 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const parseJson = (body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
     const text = body.toString('utf8');
     if (text.trim() === '') return done(null, undefined);
+    let parsed: unknown;
     try {
-      done(null, JSON.parse(text));
+      parsed = JSON.parse(text);
     } catch (e) {
       const m = /position (\d+)/.exec(String((e as Error).message));
-      done(new ValidationFailed([{ loc: ['body', m ? Number(m[1]) : 0], msg: 'JSON decode error', type: 'json_invalid' }]), undefined);
+      return done(new ValidationFailed([{ loc: ['body', m ? Number(m[1]) : 0], msg: 'JSON decode error', type: 'json_invalid' }]), undefined);
     }
+    const nulAt = mayHoldNul(text) ? findNul(parsed) : undefined;
+    if (nulAt) return done(new ValidationFailed([{ loc: ['body', ...nulAt], msg: NUL_MESSAGE, type: 'value_error' }]), undefined);
+    done(null, parsed);
   };
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => parseJson(body as Buffer, done));
   // As FastAPI does: a body with no Content-Type at all (Python `requests.post(data=json.dumps(..))`)
@@ -147,6 +152,18 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
 
   // A missing body is a 422 on "body" (FastAPI), not a type error on the root object.
   app.addHook('preValidation', async (req: FastifyRequest) => {
+    // An id with a NUL in it cannot exist (and Postgres cannot even look it up).
+    for (const v of Object.values((req.params ?? {}) as Record<string, unknown>)) {
+      if (typeof v === 'string' && v.includes('\u0000')) {
+        const code = /^\/v1\/phota\/profiles\//.test(req.url) ? 'PROFILE_NOT_FOUND' : 'NOT_FOUND';
+        throw new ApiError(404, code, 'Not found (the path contains a NUL character).');
+      }
+    }
+    for (const [k, v] of Object.entries((req.query ?? {}) as Record<string, unknown>)) {
+      if ((typeof v === 'string' && v.includes('\u0000')) || (Array.isArray(v) && v.some((x) => typeof x === 'string' && x.includes('\u0000')))) {
+        throw new ValidationFailed([{ loc: ['query', k], msg: NUL_MESSAGE, type: 'value_error' }]);
+      }
+    }
     if (req.routeOptions.schema?.body && (req.body === undefined || req.body === null)) {
       throw new ValidationFailed([{ loc: ['body'], msg: 'Field required', type: 'missing' }]);
     }

@@ -15,8 +15,9 @@ export interface FaceObservation {
   /** Sharpness measured on the face crop (variance of the Laplacian on a normalised-size crop). */
   sharpness: number;
   /**
-   * Blur of the face in pixels (Gaussian sigma of its strongest edges, worst direction), measured
-   * at the face's own size or at most at 256 px (quality-metrics.ts faceBlur). Sharp ≈ 0.6–1.2.
+   * Blur of the face in pixels (an estimate of the Gaussian sigma of its strongest edges, worst
+   * direction), measured at the face's own size or at most at 256 px (quality-metrics.ts
+   * faceBlur). Sharp photos read about 0.9–1.5.
    */
   blur: number;
   /** Mean luma of the face crop, 0..255. */

@@ -12,6 +12,8 @@ export interface LoopPorts {
   generate(n: number, signal: AbortSignal): Promise<Buffer[]>;
   /** One edit call that fixes the faces named in `repair` of `image`; absent when the model cannot edit. */
   repair?: (image: Buffer, repair: NonNullable<Verdict['repair']>, signal: AbortSignal) => Promise<Buffer>;
+  /** Asked before repairs are planned for a round that has look-alikes (e.g. "do repairs pay for this model?"). */
+  shouldRepair?: () => boolean;
   /** Measures a candidate; null when no subject is required (nothing to measure). */
   judge: ((image: Buffer) => Promise<Verdict>) | null;
 }
@@ -38,13 +40,17 @@ export interface LoopResult {
   calls: number;
   repairs: number;
   rounds: number;
+  /** Every candidate judged, in the order made: whether a repair made it and whether it passed. */
+  candidates: Array<{ fromRepair: boolean; passed: boolean }>;
 }
 
 interface Pooled {
   image: Buffer;
   verdict: Verdict | null;
   round: number;
+  /** Made by a repair, or already repaired: never repaired (again). */
   repaired: boolean;
+  fromRepair: boolean;
 }
 
 export async function runIdentityLoop(ports: LoopPorts, opts: LoopOptions): Promise<LoopResult> {
@@ -60,7 +66,7 @@ export async function runIdentityLoop(ports: LoopPorts, opts: LoopOptions): Prom
 
   const add = async (image: Buffer, round: number, repaired: boolean) => {
     const verdict = ports.judge ? await ports.judge(image) : null;
-    pool.push({ image, verdict, round, repaired });
+    pool.push({ image, verdict, round, repaired, fromRepair: repaired });
   };
 
   for (let round = 1; round <= budget && stopped === null; round++) {
@@ -74,7 +80,8 @@ export async function runIdentityLoop(ports: LoopPorts, opts: LoopOptions): Prom
       .filter(({ c }) => !c.repaired && !c.verdict?.passed && c.verdict?.repair)
       .sort((a, b) => b.c.verdict!.minSimilarity - a.c.verdict!.minSimilarity)
       .map(({ i }) => i);
-    const plan = planRound({ need, round, perCall: opts.perCall, identity, repairable, canRepair: Boolean(ports.repair) });
+    const canRepair = Boolean(ports.repair) && repairable.length > 0 && (ports.shouldRepair?.() ?? true);
+    const plan = planRound({ need, round, perCall: opts.perCall, identity, repairable, canRepair });
     rounds = round;
     const work: Array<Promise<void>> = [];
     for (const id of plan.repairs) {
@@ -115,5 +122,6 @@ export async function runIdentityLoop(ports: LoopPorts, opts: LoopOptions): Prom
     calls,
     repairs,
     rounds,
+    candidates: pool.filter((c) => c.verdict).map((c) => ({ fromRepair: c.fromRepair, passed: c.verdict!.passed })),
   };
 }

@@ -26,6 +26,7 @@ import { runLocalEnhance } from './enhance.js';
 import { attemptBudget } from './attempt-policy.js';
 import { judge as judgeCandidate, scoreAnalysis, type Subject } from './identity-verdict.js';
 import { runIdentityLoop, type LoopPorts } from './generation-loop.js';
+import { RepairLedger } from './repair-ledger.js';
 import { facePosition, repairPrompt } from './prompt.js';
 
 export type StudioKind = 'edit' | 'generate' | 'enhance' | 'remix';
@@ -96,6 +97,8 @@ const OPERATION: Record<StudioKind, StudioOperation> = { edit: 'edit', generate:
 
 export function createStudioService(deps: StudioDeps): StudioService {
   const { config } = deps;
+  // Per base model: do repair edits pass as often as new generations? (this process's experience)
+  const repairLedger = new RepairLedger();
 
   function requireProvider(modelId: string, kind: StudioKind, resolution: Resolution, quality: Quality | null): Provider {
     const provider = deps.providers.get(modelId);
@@ -283,7 +286,8 @@ export function createStudioService(deps: StudioDeps): StudioService {
         : null,
     };
     const repairRefs = refsByProfile.map((r) => r.slice(0, MAX_REPAIR_REFS_PER_SUBJECT));
-    if (config.identityRepair && caps.operations.includes('edit') && caps.maxInputImages >= 2) {
+    // A repair needs the model to edit and every person's photos to show what to match.
+    if (config.identityRepair && caps.operations.includes('edit') && caps.maxInputImages >= 2 && repairRefs.every((r) => r.length > 0)) {
       ports.repair = async (image, targets, sig) => {
         // Image 1 is the candidate; each face to fix brings its own reference photos, within the limit.
         const repairImages: ProviderImage[] = [{ data: image, mimeType: mimeOf(image) }];
@@ -304,9 +308,11 @@ export function createStudioService(deps: StudioDeps): StudioService {
         if (res.images.length === 0) throw new ApiError(502, 'INTERNAL_ERROR', `Base model '${prep.baseModel}' returned no image.`);
         return fitAndEncode(res.images[0].data, target, format);
       };
+      ports.shouldRepair = () => repairLedger.shouldRepair(prep.baseModel!);
     }
     const budget = attemptBudget(config.identityAttempts, (body as { identity_attempts?: number | null }).identity_attempts);
     const loop = await runIdentityLoop(ports, { outputs: num, budget, perCall: Math.max(1, caps.maxOutputsPerCall), signal });
+    for (const c of loop.candidates) repairLedger.record(prep.baseModel, c.fromRepair ? 'repair' : 'generation', c.passed);
     const outputs = loop.outputs.map((o) => o.image);
     return {
       format,

@@ -10,6 +10,8 @@ import { openPostgresStore, type PostgresStore } from '../../src/store/postgres.
 import { migrations } from '../../src/store/migrations.js';
 import { newKey } from '../../src/store/ids.js';
 import { createDeliveryService } from '../../src/jobs/delivery.js';
+import { openBlobStore } from '../../src/context.js';
+import { loadConfig } from '../../src/config.js';
 import { DISTRIBUTED } from '../support/backends.js';
 import { fixture, startPhotoServer, poll } from '../http/harness.js';
 import { startCluster, type Cluster, type Node } from './nodes.js';
@@ -17,7 +19,7 @@ import { startCluster, type Cluster, type Node } from './nodes.js';
 const opts = { skip: DISTRIBUTED ? false : 'distributed pass only (PostgreSQL, Redis)', timeout: 300_000 };
 
 // --- the stand-in base model: each request waits for answer() (or answers at once in auto mode)
-type Pending = { respond(): Promise<void>; at: number };
+type Pending = { respond(): Promise<void>; refuse(): Promise<void>; at: number };
 const pending: Pending[] = [];
 let auto = false;
 let generations = 0;
@@ -28,6 +30,14 @@ const bodies: Array<{ delivery: string; body: string }> = [];
 let failHooks = false;
 let receiver: http.Server;
 let hookUrl = '';
+// --- an S3 hop for one worker: forwards to the cluster's S3, holding output uploads while asked
+const heldUploads: Array<() => void> = [];
+let holdUploads = false;
+let holdPattern = /\/outputs\//;
+const heldReads: Array<() => void> = [];
+let holdPhotoReads = false;
+let s3hop: http.Server;
+let s3hopUrl = '';
 
 let cluster: Cluster;
 let store: PostgresStore;
@@ -52,8 +62,14 @@ before(async () => {
     const respond = async () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ created: 1, data: [{ b64_json: image.toString('base64') }] }));
     };
+    // The OpenAI Images API's content-policy refusal: the job fails with CONTENT_MODERATION.
+    const refuse = async () => {
+      res
+        .writeHead(400, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: 'Your request was rejected by the safety system.', type: 'image_generation_user_error', code: 'moderation_blocked' } }));
+    };
     if (auto) await respond();
-    else pending.push({ respond, at: Date.now() });
+    else pending.push({ respond, refuse, at: Date.now() });
   });
   const providerUrl = await listen(provider);
   receiver = http.createServer((req, res) => {
@@ -68,6 +84,25 @@ before(async () => {
   });
   hookUrl = (await listen(receiver)) + '/hook';
   photos = await startPhotoServer();
+  s3hop = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const forward = () => {
+        const target = new URL(cluster.env.LIKENESS_S3_ENDPOINT!);
+        const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        });
+        up.on('error', () => res.destroy());
+        up.end(Buffer.concat(chunks));
+      };
+      if (holdUploads && req.method === 'PUT' && holdPattern.test(req.url ?? '')) heldUploads.push(forward);
+      else if (holdPhotoReads && req.method === 'GET' && /\/photos\//.test(req.url ?? '')) heldReads.push(forward);
+      else forward();
+    });
+  });
+  s3hopUrl = await listen(s3hop);
   cluster = await startCluster({
     LIKENESS_OPENAI_API_KEY: 'sk-test',
     LIKENESS_OPENAI_BASE_URL: `${providerUrl}/v1`,
@@ -86,6 +121,8 @@ after(async () => {
   provider?.closeAllConnections();
   await new Promise((r) => provider?.close(r));
   await new Promise((r) => receiver?.close(r));
+  s3hop?.closeAllConnections();
+  await new Promise((r) => s3hop?.close(r));
 });
 
 const api = async (node: Node, method: string, path: string, body?: unknown) => {
@@ -99,8 +136,8 @@ const api = async (node: Node, method: string, path: string, body?: unknown) => 
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 };
 
-const startWorker = async (name: string) => {
-  const w = await cluster.start(name, 'worker');
+const startWorker = async (name: string, extra: Record<string, string> = {}) => {
+  const w = await cluster.start(name, 'worker', extra);
   workers.push(w);
   return w;
 };
@@ -185,31 +222,43 @@ test('kill -9 a worker mid-job: another worker finishes it; one result, one char
   assert.equal((await store.jobs.getById(id))!.runs, 2);
 });
 
-test('SIGSTOP a worker past its lease, another finishes, SIGCONT: the late write is refused; one result, one charge, one callback', opts, async () => {
-  const w3 = workers[2]!;
+test('SIGSTOP a worker past its lease while it stores its output; another takes over and fails; SIGCONT: the late run reaches its final write, refused; it charges nothing; one outcome, one callback', opts, async () => {
+  // w3 (idle) makes way for w3s, whose S3 traffic goes through the hop, so the test can pause
+  // it after its generation and before its final write: past every abort, at the fence itself.
+  workers[2]!.kill('SIGKILL');
+  await workers[2]!.exited;
+  const late = await startWorker('w3s', { LIKENESS_S3_ENDPOINT: s3hopUrl });
   const before = await store.credits.balance(accountId);
+  holdUploads = true;
   const id = await submit(A);
-  await waitPending(1, 'generation request from w3');
-  w3.kill('SIGSTOP');
-  const w4 = await startWorker('w4');
-  await waitPending(2, 'generation request from w4');
-  await pending.splice(1, 1)[0]!.respond(); // w4's call answers: w4 finishes the job
+  await waitPending(1, 'generation request from w3s');
+  await pending.shift()!.respond(); // w3s has its image...
+  await poll(async () => (heldUploads.length >= 1 ? true : undefined), 30_000, 50).catch(() => assert.fail(`no output upload from w3s\n${late.output()}`));
+  late.kill('SIGSTOP'); // ...and is paused while storing it
+  holdUploads = false;
+  await startWorker('w4');
+  await waitPending(1, 'generation request from w4 after the lease passed');
+  // w3s wakes up while w4 holds the lease: its upload completes and it reaches its final write.
+  heldUploads.shift()!();
+  late.kill('SIGCONT');
+  await late.waitFor(/late job run/, 60_000);
+  console.log('# the paused worker reached its final write and it was refused (late job run)');
+  // Only then does w4's generation end, refused by the base model: the job fails and its hold
+  // is returned. Had w3s charged before its refused write, that refund would find nothing.
+  await pending.shift()!.refuse();
   const job = await finished(B, id);
-  assert.equal(job.status, 'SUCCEEDED');
-  const result = (await store.jobs.getById(id))!.result;
+  assert.equal(job.status, 'FAILED', JSON.stringify(job));
+  assert.equal(job.error.code, 'CONTENT_MODERATION');
   await poll(async () => (callbacksFor(id).length >= 1 ? true : undefined), 30_000);
-  // Now the paused worker wakes up and gets its (late) answer.
-  await pending.splice(0, 1)[0]!.respond();
-  w3.kill('SIGCONT');
-  const fenced = /late job run|queue lease lost|could not renew lock|Missing lock/;
-  await w3.waitFor(fenced, 60_000);
-  console.log(`# the paused worker stopped on: ${fenced.exec(w3.output())![0]}`);
   await new Promise((r) => setTimeout(r, 2500)); // give any wrongful write or callback time to show
-  assert.deepEqual((await store.jobs.getById(id))!.result, result, 'the result is the one w4 wrote');
   assert.equal(callbacksFor(id).length, 1, 'one callback');
-  const settles = (await store.credits.ledger(accountId, 1000)).filter((e) => e.reference === id && e.kind === 'settle');
-  assert.equal(settles.length, 1, 'one charge');
-  assert.equal(await store.credits.balance(accountId), before + settles[0]!.amountMicros - (await store.credits.reservation(settles[0]!.reservationId!))!.amountMicros);
+  assert.equal(JSON.parse(callbacksFor(id)[0]!.body).status, 'FAILED');
+  assert.equal((await store.jobs.getById(id))!.status, 'FAILED', 'the late SUCCEEDED write did not land');
+  const ledger = await store.credits.ledger(accountId, 1000);
+  assert.equal(ledger.filter((e) => e.reference === id && e.kind === 'settle').length, 0, 'no charge');
+  assert.equal(await store.credits.balance(accountId), before, 'the whole hold came back');
+  late.kill('SIGKILL');
+  await late.exited;
 });
 
 test('two identical client_request_id submissions on A and B at the same moment → one job, one credit hold', opts, async () => {
@@ -239,10 +288,56 @@ test('a download URL minted on A works on B', opts, async () => {
   assert.ok((await res.arrayBuffer()).byteLength > 100);
 });
 
+test('SIGSTOP a training worker at its final write; the run that takes over ends in ERROR; SIGCONT: the late READY is refused and charges nothing', opts, async () => {
+  // Only the two workers of this test train: the others go.
+  for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.kill('SIGKILL');
+  for (const w of workers) await w.exited;
+  const late = await startWorker('t1', { LIKENESS_S3_ENDPOINT: s3hopUrl });
+  const before = await store.credits.balance(accountId);
+  holdPattern = /\/picture\.jpg/;
+  holdUploads = true;
+  const urls = ['0090', '0091', '0092', '0093', '0094', '0095'].map((n) => photos.url(`caltech_p06_${n}.jpg`));
+  const add = await api(A, 'POST', '/v1/phota/profiles/add', { image_urls: urls, training_tier: 'fast' });
+  assert.equal(add.status, 200, JSON.stringify(add.body));
+  const id = add.body.profile_id as string;
+  // t1 trains the profile and stores its picture: the step right before its final write.
+  await poll(async () => (heldUploads.length >= 1 ? true : undefined), 240_000, 100).catch(() => assert.fail(`no picture upload from t1\n${late.output()}`));
+  late.kill('SIGSTOP');
+  holdUploads = false;
+  // t2 takes the training over; its photo reads wait in the hop while the photos are removed,
+  // so its run ends in ERROR (every photo gone), after t1 has reached its write.
+  holdPhotoReads = true;
+  const winner = await startWorker('t2', { LIKENESS_S3_ENDPOINT: s3hopUrl });
+  await poll(async () => (heldReads.length >= 1 ? true : undefined), 60_000, 100).catch(() => assert.fail(`no photo read from t2\n${winner.output()}`));
+  const blobs = await openBlobStore(loadConfig(cluster.env));
+  await blobs.deletePrefix(`profiles/${id}/photos/`);
+  blobs.client?.destroy();
+  heldUploads.shift()!();
+  late.kill('SIGCONT');
+  await late.waitFor(/late training run/, 60_000);
+  console.log('# the paused training run reached its final write and it was refused');
+  holdPhotoReads = false;
+  for (const f of heldReads.splice(0)) f();
+  const done = await poll(async () => {
+    const st = await api(B, 'GET', `/v1/phota/profiles/${id}/status`);
+    return st.body.status === 'READY' || st.body.status === 'ERROR' ? st.body : undefined;
+  }, 120_000, 200);
+  assert.equal(done.status, 'ERROR', JSON.stringify(done) + winner.output());
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await store.profiles.getById(id))!.status, 'ERROR', 'the late READY did not land');
+  const ledger = await store.credits.ledger(accountId, 1000);
+  assert.equal(ledger.filter((e) => e.reference === id && e.kind === 'settle').length, 0, 'no charge for a profile that ended in ERROR');
+  assert.equal(await store.credits.balance(accountId), before, 'the whole hold came back');
+  late.kill('SIGKILL');
+  winner.kill('SIGKILL');
+  await late.exited;
+  await winner.exited;
+});
+
 test('two delivery processes: every webhook attempt is sent exactly once', opts, async () => {
   failHooks = true;
-  await startWorker('w5'); // with w4 (w3 is paused no more, but killed here to keep two)
-  workers[2]!.kill('SIGKILL');
+  await startWorker('w5');
+  await startWorker('w6');
   const delivery = createDeliveryService({ store, allowHttp: true, allowPrivate: true, schedule: [0, 1000, 1000] });
   const ids: string[] = [];
   for (let i = 0; i < 12; i++) ids.push(await delivery.enqueue(accountId, hookUrl, { n: i }));

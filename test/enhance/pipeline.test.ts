@@ -105,3 +105,15 @@ test('worker task handler returns transferable outputs', async () => {
   const bottom = await enhanceTasks['enhance.gentler']({ input: new Uint8Array(input), label: 'minimal', format: 'jpg' });
   assert.equal(bottom.result, null);
 });
+
+test('skin-tone fallback: the tone-free rung restores an underexposed photo\'s detail but leaves its tone, natural brightens it', async () => {
+  const dark = await sharp(photo('london_061_portrait.jpg')).resize(96, 96).linear(0.35, 0).jpeg({ quality: 92 }).toBuffer();
+  const [natural] = await enhanceImage(dark, { variants: 1, format: 'png' });
+  assert.equal(natural.exposureFix, true);
+  const faithful = await gentlerVariant(dark, { label: 'natural', drift: 'skin', format: 'png' });
+  assert.equal(faithful?.label, 'faithful');
+  assert.equal(faithful?.exposureFix, false);
+  const l0 = await meanLuma(dark), ln = await meanLuma(natural.data), lf = await meanLuma(faithful!.data);
+  assert.ok(ln > l0 * 2, `natural ${ln} vs input ${l0}`);
+  assert.ok(Math.abs(lf - l0) < 3, `faithful ${lf} vs input ${l0}`);
+});

@@ -52,3 +52,31 @@ test('a malformed request → 400 INVALID_REQUEST in the error shape; the server
   assert.equal(bad.status, 400);
   assert.equal((await s.call('GET', '/v1/phota/profiles/ids')).status, 200);
 });
+
+// PostgreSQL text cannot hold U+0000: without a check at the edge these were 500s there.
+test('NUL characters: in a path id → 404, in a query → 422, in a JSON body string → 422 at its location', async () => {
+  for (const path of ['/v1/phota/profiles/a%00b/status', '/v1/phota/profiles/a%00b/profile_picture', '/v1/phota/profiles/a%00b']) {
+    const method = path.endsWith('a%00b') ? 'DELETE' : 'GET';
+    const r = await s.json(method, path);
+    assert.equal(r.status, 404, path);
+    assert.equal(r.body.code, 'PROFILE_NOT_FOUND');
+    assert.match(r.body.request_id, /^req_/);
+  }
+  const job = await s.json('GET', '/v1/phota/jobs/a%00b');
+  assert.equal(job.status, 404);
+  assert.equal(job.body.code, 'NOT_FOUND');
+  const list = await s.json('GET', '/v1/phota/profiles/ids?tag=a%00b');
+  assert.equal(list.status, 422);
+  assert.deepEqual(list.body.detail[0].loc, ['query', 'tag']);
+  const urls = Array.from({ length: 5 }, (_, i) => `https://example.com/${i}.jpg`);
+  const add = await s.json('POST', '/v1/phota/profiles/add', { image_urls: urls, training_tier: 'fast', tag: 'a\u0000b' });
+  assert.equal(add.status, 422);
+  assert.deepEqual(add.body.detail, [{ loc: ['body', 'tag'], msg: 'String should not contain NUL (\\u0000) characters', type: 'value_error' }]);
+  const nested = await s.json('POST', '/v1/phota/profiles/add', { image_urls: [...urls.slice(1), 'https://example.com/\u0000.jpg'], training_tier: 'fast' });
+  assert.equal(nested.status, 422);
+  assert.deepEqual(nested.body.detail[0].loc, ['body', 'image_urls', 4]);
+  // The text "\u0000" (an escaped backslash, then u0000) is no NUL: that body is judged as usual.
+  const literal = await s.json('POST', '/v1/phota/profiles/add', { image_urls: urls, training_tier: 'fast', tag: '\\u0000' });
+  assert.notEqual(literal.status, 422, JSON.stringify(literal.body));
+  assert.equal((await s.call('GET', '/v1/phota/profiles/ids')).status, 200, 'still serving');
+});

@@ -183,3 +183,19 @@ test("an async job's result and callback carry the same identity block", async (
   assert.deepEqual(job.body.result.identity, cb.result.identity);
   assert.equal(gemini.calls.length, 2);
 });
+
+test('the OpenAPI document describes identity_attempts, identity and the calls header', async () => {
+  const doc = (await s.json('GET', '/v1/phota/openapi.json')).body;
+  const schemas = doc.components.schemas;
+  for (const req of ['EditRequest', 'GenerateRequest', 'EnhanceRequest', 'RemixRequest']) {
+    assert.equal(schemas[req].properties.identity_attempts.type, 'integer', req);
+  }
+  assert.deepEqual(Object.keys(schemas.EditResponse.properties.identity.items.properties), ['passed', 'attempts', 'missing']);
+  assert.ok(doc.paths['/v1/phota/generate'].post.responses['200'].headers['X-Likeness-Base-Model-Calls']);
+});
+
+test('identity_attempts outside 1–8 is a 422', async () => {
+  const r = await s.json('POST', '/v1/phota/generate', { prompt: `A portrait of [[${pA}]]`, identity_attempts: 0 });
+  assert.equal(r.status, 422, JSON.stringify(r.body));
+  assert.deepEqual(r.body.detail[0].loc, ['body', 'identity_attempts']);
+});

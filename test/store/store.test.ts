@@ -309,6 +309,14 @@ test('profiles: many concurrent status reads, two accounts: each read gets its o
   await busy;
 });
 
+test('profiles: a status read of an id with a NUL in it is a miss and does not fail the reads it is batched with', async () => {
+  const a = await store.accounts.create('status-nul');
+  const p = await store.profiles.create(profile(a.id));
+  const [bad, good] = await Promise.all([store.profiles.status(a.id, 'a\u0000b'), store.profiles.status(a.id, p.id)]);
+  assert.equal(bad, undefined);
+  assert.equal(good?.id, p.id);
+});
+
 test('profiles: a run takes the lease; a run that lost it cannot write', async () => {
   const a = await store.accounts.create('fence');
   const p = await store.profiles.create(profile(a.id, { status: 'QUEUING' }));

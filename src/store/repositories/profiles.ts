@@ -118,6 +118,8 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
     },
     async status(accountId, id) {
       if (statusBatch) {
+        // Postgres refuses NUL in text: one such id must not fail the whole batch it joins.
+        if (id.includes('\u0000')) return undefined;
         const r = await statusBatch.load(id);
         if (!r || r.accountId !== accountId) return undefined;
         return { id: r.id, status: r.status, message: r.message, progress: r.progress, images: r.images, subject: r.subject };
