@@ -1,5 +1,5 @@
 // What a person should do about each reason a training photo was refused (the reasons of
-// identity/screen.ts REASONS). Pure and import-free: the CLI and the web console share it.
+// identity/screen.ts REASONS and identity/pets/screen.ts PET_REASONS). Pure and import-free: the CLI and the web console share it.
 
 const ADVICE: Record<string, string> = {
   'could not be fetched': 'Check the URL opens in a browser (public, not expired), or upload the file instead.',
@@ -17,6 +17,12 @@ const ADVICE: Record<string, string> = {
   'another person appears as often': 'Two people appear equally often: add more photos of the one you mean.',
   'does not look enough like the other photos': 'Replace it with a more typical photo of the person.',
   'same photo as another in the set': 'Remove the duplicate; use a different photo.',
+  // Pet profiles (identity/pets/screen.ts PET_REASONS).
+  'no cat or dog': 'Use a photo in which the cat or dog is clearly visible.',
+  'animal too small': 'Use a closer photo: the animal should fill a good part of the frame.',
+  'a different kind of animal': 'This photo shows another species than the rest of the set: replace it.',
+  'another animal appears as often': 'Two animals appear equally often: add more photos of the one you mean.',
+  'a person and an animal (or a cat and a dog) appear as often': 'Use photos where the one to learn (person or pet) appears in most of them.',
 };
 
 /** Advice for a refusal reason; a generic hint for reasons this list does not know. */

@@ -160,6 +160,9 @@ export const ProfileIdsQuery = Type.Object({
 });
 
 // ---- responses (documented in the OpenAPI document) ----
+/** Extension (decisions.md, "Pets"): the kind of subject a profile or a recognised face/animal is. */
+const SubjectKind = (opts: Record<string, unknown> = {}) => StringEnum(['person', 'cat', 'dog'], opts);
+
 const BoxSchema = Type.Array(Type.Number(), { minItems: 4, maxItems: 4, description: '[x, y, width, height] in pixels' });
 
 export const EditResponse = Type.Object(
@@ -174,8 +177,9 @@ export const EditResponse = Type.Object(
           profile_id: Type.String(),
           similarity: Type.Number(),
           box: BoxSchema,
+          kind: SubjectKind({ description: 'Extension: person, cat or dog (the profile\'s subject).' }),
         }),
-        { description: 'Extension: one entry per recognised face in each output.' },
+        { description: 'Extension: one entry per recognised face (or pet) in each output.' },
       ),
     }),
     identity: Type.Optional(
@@ -227,6 +231,7 @@ export const ProfileStatusResponse = Type.Object(
       Type.Array(Type.Object({ url: Type.String(), accepted: Type.Boolean(), reasons: Type.Array(Type.String()) })),
       Type.Null(),
     ]),
+    subject: Type.Optional(SubjectKind({ description: 'Extension: who the profile is of, once training has decided it.' })),
   },
   { $id: 'ProfileStatusResponse' },
 );
@@ -237,7 +242,12 @@ export const DeleteProfileResponse = Type.Object(
 export const RecognizeResponse = Type.Object(
   {
     faces: Type.Array(
-      Type.Object({ box: BoxSchema, profile_id: Type.Union([Type.String(), Type.Null()]), similarity: Type.Number() }),
+      Type.Object({
+        box: BoxSchema,
+        profile_id: Type.Union([Type.String(), Type.Null()]),
+        similarity: Type.Number(),
+        kind: SubjectKind({ description: 'Extension: a person\'s face, a cat or a dog.' }),
+      }),
     ),
   },
   { $id: 'RecognizeResponse' },

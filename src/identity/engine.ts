@@ -13,6 +13,8 @@ export interface IdentityEngineOptions {
   workers?: number;
   /** Embedding variant (benchmarks compare them); default DEFAULT_EMBED_OPTIONS. */
   embed?: EmbedOptions;
+  /** Also find cats, dogs and people (pets.analyze) in every analysis; default true. */
+  pets?: boolean;
   /** A task (analysis, enhancement) running longer is abandoned and its worker replaced; default none. */
   taskTimeoutMs?: number;
 }
@@ -42,9 +44,19 @@ export async function createIdentityEngine(opts: IdentityEngineOptions = {}): Pr
   }
   return {
     pool,
-    analyze(image: Buffer): Promise<ImageAnalysis> {
+    async analyze(image: Buffer, o: { pets?: boolean } = {}): Promise<ImageAnalysis> {
       const ab = transferableCopy(image);
-      return pool.run<ImageAnalysis>('identity.analyze', { image: new Uint8Array(ab), options: opts.embed }, [ab]);
+      const faces = pool.run<ImageAnalysis>('identity.analyze', { image: new Uint8Array(ab), options: opts.embed }, [ab]);
+      if (opts.pets === false || o.pets === false) return faces;
+      // Faces and pets are two tasks, so two workers can run them at once; one analysis for
+      // the product (the face veto and recognition need both).
+      const petAb = transferableCopy(image);
+      const pets = pool.run<PetAnalysis>('pets.analyze', { image: new Uint8Array(petAb) }, [petAb]);
+      const [f, p] = await Promise.allSettled([faces, pets]);
+      // An undecodable image fails both; the face task's error is the one callers know.
+      if (f.status === 'rejected') throw f.reason;
+      if (p.status === 'rejected') throw p.reason;
+      return { ...f.value, animals: p.value.animals, persons: p.value.persons };
     },
     analyzePets(image: Buffer): Promise<PetAnalysis> {
       const ab = transferableCopy(image);

@@ -9,7 +9,11 @@ import type { PhotoReport } from '../store/types.js';
 import { clusterFaces, type ClusterItem } from './cluster.js';
 import { REASONS, primaryFace, referenceQuality, screenFace, type QualityLimits, type Reason } from './screen.js';
 import { CLUSTER_THRESHOLD, TRAINING_ADMIT_THRESHOLD, centroidThreshold } from './thresholds.js';
-import type { Box, FaceObservation, IdentityEngine, ImageAnalysis, ProfileModel } from './types.js';
+import type { AnimalKind, Box, FaceObservation, IdentityEngine, ImageAnalysis, ProfileModel, SubjectKind } from './types.js';
+import { ANIMAL_CUTS } from './pets/cuts.js';
+import { PET_REASONS, type PetQualityLimits } from './pets/screen.js';
+import { chooseSubjectKind, decideAnimalProfile, type AnimalCuts } from './pets/subject.js';
+import { withoutAnimalFaces } from './pets/veto.js';
 import { centroid, cosine } from './vectors.js';
 
 export type TrainingTier = 'standard' | 'fast';
@@ -24,7 +28,7 @@ export interface TrainingPhoto {
 
 export type TrainingOutcome =
   | { ok: true; model: ProfileModel; reports: PhotoReport[]; picture: Buffer /* JPEG */ }
-  | { ok: false; message: string; reports: PhotoReport[] };
+  | { ok: false; message: string; reports: PhotoReport[]; subject?: SubjectKind };
 
 /**
  * Fewest accepted photos a profile may be built from; the contract's tiers take 10–50
@@ -95,7 +99,7 @@ export function failureKind(error: string): FailureKind {
 
 export type Decision =
   | { ok: true; model: ProfileModel; reports: PhotoReport[] }
-  | { ok: false; message: string; reports: PhotoReport[] };
+  | { ok: false; message: string; reports: PhotoReport[]; subject?: SubjectKind };
 
 interface FaceRef {
   photo: number;
@@ -111,10 +115,51 @@ export interface DecideOptions {
   limits?: QualityLimits;
   /** Take back split-off faces that match the subject's centroid (default true). */
   recover?: boolean;
+  /** Per-species cuts of the pet embedding instead of ANIMAL_CUTS. */
+  animalCuts?: Partial<Record<AnimalKind, AnimalCuts>>;
+  petLimits?: PetQualityLimits;
 }
 
-/** Pure: from per-photo analyses to a profile model or an explained refusal. */
+/**
+ * Pure: from per-photo analyses to a profile model or an explained refusal. The subject is
+ * whoever appears most often (pets/subject.ts): a person, a cat or a dog. Faces the veto gives
+ * to an animal's head are never a person's (pets/veto.ts).
+ */
 export function decideProfile(
+  urls: readonly string[],
+  inputs: readonly PhotoInput[],
+  tier: TrainingTier,
+  opts: DecideOptions = {},
+): Decision {
+  if (urls.length !== inputs.length) throw new RangeError('urls and inputs differ in length');
+  const clean = inputs.map((i) => ('failed' in i ? i : withoutAnimalFaces(i)));
+  const faceCopies = new Set(findDuplicates(clean).flatMap((d, i) => (d >= 0 ? [i] : [])));
+  const choice = chooseSubjectKind(clean, faceCopies);
+  if (choice.kind === 'cat' || choice.kind === 'dog') {
+    const cuts = opts.animalCuts?.[choice.kind] ?? ANIMAL_CUTS[choice.kind];
+    return decideAnimalProfile(urls, clean, choice.kind, MIN_ACCEPTED[tier], tier, cuts, opts.petLimits, opts.recover ?? true);
+  }
+  if (choice.tied.length > 1) {
+    const names = choice.tied.map((k) => (k === 'person' ? 'a person' : `a ${k}`));
+    const n = choice.counts[choice.tied[0]];
+    return {
+      ok: false,
+      reports: clean.map((input, i) => ({
+        url: urls[i],
+        accepted: false,
+        reasons: ['failed' in input ? REASONS[input.failed] : PET_REASONS.kindTie],
+      })),
+      message:
+        `${names.join(' and ').replace(/^a/, 'A')} appear equally often (in ${n} photos each); a profile is of one of them. ` +
+        `Replace photos so the one to learn is in more photos than the other.`,
+    };
+  }
+  const d = decidePersonProfile(urls, clean, tier, opts);
+  return d.ok ? { ...d, model: { ...d.model, subject: 'person' } } : { ...d, subject: choice.kind === 'person' ? 'person' : undefined };
+}
+
+/** Pure: from per-photo analyses to a person's profile model or an explained refusal. */
+export function decidePersonProfile(
   urls: readonly string[],
   inputs: readonly PhotoInput[],
   tier: TrainingTier,
@@ -335,7 +380,9 @@ export async function trainProfile(
   }
   const src = photos[decision.model.picture.photo];
   const analysis = inputs[decision.model.picture.photo] as ImageAnalysis;
-  const picture = await profilePicture(src.image!, decision.model.picture.box, analysis.width, analysis.height);
+  // A face's picture shows the head and a little shoulder; an animal's box is already the whole animal.
+  const scale = (decision.model.subject ?? 'person') === 'person' ? 2 : 1.15;
+  const picture = await profilePicture(src.image!, decision.model.picture.box, analysis.width, analysis.height, scale);
   onProgress?.(1);
   return { ...decision, picture };
 }
@@ -344,19 +391,19 @@ export async function trainProfile(
 export const PICTURE_SIZE = 512;
 
 /**
- * Square JPEG around a face: twice the face box (head, hair and a little shoulder), shifted to
+ * Square JPEG around a face: `scale` times the face box (twice: head, hair and a little shoulder), shifted to
  * stay inside the image. `box` is in the analysed image's pixels (width × height); the bytes
  * are decoded with EXIF orientation applied, as the engine does, and the box is rescaled if
  * the engine analysed a resized copy.
  */
-export async function profilePicture(image: Buffer, box: Box, analysedWidth: number, analysedHeight: number): Promise<Buffer> {
+export async function profilePicture(image: Buffer, box: Box, analysedWidth: number, analysedHeight: number, scale = 2): Promise<Buffer> {
   const { data, info } = await sharp(image).rotate().raw().toBuffer({ resolveWithObject: true });
   const W = info.width;
   const H = info.height;
   const sx = W / Math.max(1, analysedWidth);
   const sy = H / Math.max(1, analysedHeight);
   const [x, y, w, h] = [box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy];
-  const side = Math.max(1, Math.round(Math.min(W, H, 2 * Math.max(w, h))));
+  const side = Math.max(1, Math.round(Math.min(W, H, scale * Math.max(w, h))));
   const clamp = (v: number, hi: number) => Math.max(0, Math.min(hi, Math.round(v)));
   const left = clamp(x + w / 2 - side / 2, W - side);
   const top = clamp(y + h / 2 - side / 2, H - side);

@@ -30,28 +30,64 @@ export interface FaceObservation {
   visibility: number | null;
 }
 
+/** Animals the product keeps profiles of (decisions.md, "Pets"). */
+export type AnimalKind = 'cat' | 'dog';
+/** Who a profile is of, and what a recognised face or animal is. */
+export type SubjectKind = 'person' | AnimalKind;
+
+/** One cat or dog the object detector found, embedded for re-identification (identity/pets/). */
+export interface AnimalObservation {
+  kind: AnimalKind;
+  /** The animal's box (whole body for home photos, the head for face crops). */
+  box: Box;
+  /** Detector confidence 0..1. */
+  score: number;
+  /** L2-normalised re-identification embedding; compared by cosine like face embeddings. */
+  embedding: number[];
+  /** Variance of the Laplacian on a normalised grey crop of the box, like faces'. */
+  sharpness: number;
+  /** Mean luma of the box crop, 0..255. */
+  brightness: number;
+}
+
+/** A person the object detector found (whole body); used to tell human faces from animal heads. */
+export interface PersonObservation {
+  box: Box;
+  score: number;
+}
+
 export interface ImageAnalysis {
   width: number;
   height: number;
   faces: FaceObservation[];
+  /** Cats and dogs found (absent from analyses made without the pet models). */
+  animals?: AnimalObservation[];
+  /** People found by the object detector (absent when it did not run). */
+  persons?: PersonObservation[];
 }
 
 /** What a profile stores once trained (JSON in the profile record). */
 export interface ProfileModel {
   version: 1;
+  /** Who the profile is of; absent in models trained before pets (= 'person'). */
+  subject?: SubjectKind;
   embeddings: number[][];
   centroid: number[];
   /** Cosine threshold for face-vs-centroid matches. */
   threshold: number;
   /** Indices (into the submitted image_urls) of the photos kept as references, best first. */
   referencePhotos: number[];
-  /** Index of the photo the profile picture comes from, and the face box in it. */
+  /** Index of the photo the profile picture comes from, and the face (or animal) box in it. */
   picture: { photo: number; box: Box };
 }
 
 /** The engine as the rest of the product sees it: runs models off the HTTP event loop. */
 export interface IdentityEngine {
-  /** Detects, measures and embeds every face. `image` is any format sharp decodes. */
-  analyze(image: Buffer): Promise<ImageAnalysis>;
+  /**
+   * Detects, measures and embeds every face (and every cat and dog, unless `pets: false`: the pet
+   * models double the time of an analysis, and recognising only people does not need them).
+   * `image` is any format sharp decodes.
+   */
+  analyze(image: Buffer, opts?: { pets?: boolean }): Promise<ImageAnalysis>;
   close(): Promise<void>;
 }

@@ -156,12 +156,13 @@ export function registerTrainingPipeline(deps: PipelineDeps, opts: { concurrency
     });
     if (!(await store.profiles.getById(p.id))) return void (await discardDeleted(p.id, task.payload)); // deleted while training
     if (!outcome.ok) {
-      await finish(p, { status: 'ERROR', message: outcome.message, images: outcome.reports, progress: 1 }, task.payload, fence);
+      await finish(p, { status: 'ERROR', message: outcome.message, images: outcome.reports, progress: 1, subject: outcome.subject ?? null }, task.payload, fence);
       return;
     }
     const model: ProfileModel = outcome.model;
     await blobs.put(picturePath(p.id), outcome.picture);
-    if (!(await finish(p, { status: 'READY', message: null, images: outcome.reports, model, progress: 1 }, task.payload, fence))) return;
+    const subject = model.subject ?? 'person';
+    if (!(await finish(p, { status: 'READY', message: null, images: outcome.reports, model, subject, progress: 1 }, task.payload, fence))) return;
     // Keep only the reference photos; the others served their purpose (only the run that won).
     const keep = new Set(model.referencePhotos);
     for (let i = 0; i < p.imageUrls.length; i++) if (!keep.has(i)) await blobs.delete(photoPath(p.id, i));

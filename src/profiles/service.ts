@@ -15,6 +15,8 @@ export interface ProfileStatusView {
   message: string | null;
   progress: number;
   images: ProfileRecord['images'];
+  /** Extension (decisions.md, "Pets"): present once training has decided who the profile is of. */
+  subject?: 'person' | 'cat' | 'dog';
 }
 
 export interface ProfileService {
@@ -98,7 +100,9 @@ export function createProfileService(deps: { store: Store; blobs: BlobStore; que
       // The hottest path of the API: a compiled query over the status columns only.
       const p = await store.profiles.status(accountId, id);
       if (!p) throw notFound('PROFILE_NOT_FOUND', `Profile '${id}' not found.`);
-      return { profile_id: p.id, status: p.status, message: p.message, progress: p.progress, images: p.images };
+      const view: ProfileStatusView = { profile_id: p.id, status: p.status, message: p.message, progress: p.progress, images: p.images };
+      if (p.subject) view.subject = p.subject;
+      return view;
     },
 
     async picture(accountId, id) {

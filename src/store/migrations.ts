@@ -224,6 +224,16 @@ export const migrations: Record<string, Migration> = {
       await db.schema.dropTable('node_secrets').ifExists().execute();
     },
   },
+  // Pets (issue #9): the subject a profile learned (person, cat or dog), decided by training;
+  // a column so the status poll shows it without reading the model.
+  '0006_profile_subject': {
+    async up(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('profiles').addColumn('subject', 'text').execute();
+    },
+    async down(db: Kysely<any>): Promise<void> {
+      await db.schema.alterTable('profiles').dropColumn('subject').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

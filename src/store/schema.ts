@@ -46,6 +46,8 @@ export interface ProfilesTable {
   /** Lease token of the training run allowed to write (migration 0005). */
   run_token: string | null;
   runs: Generated<number>;
+  /** 'person' | 'cat' | 'dog' once training decided it (migration 0006). */
+  subject: string | null;
   created_at: number;
   updated_at: number;
 }

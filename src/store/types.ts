@@ -5,6 +5,8 @@
 export type ProfileStatus = 'VALIDATING' | 'QUEUING' | 'IN_PROGRESS' | 'READY' | 'ERROR' | 'INACTIVE';
 export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
 export type TrainingTier = 'standard' | 'fast';
+/** Who a profile is of, decided by training (decisions.md, "Pets"). */
+export type ProfileSubject = 'person' | 'cat' | 'dog';
 
 export interface Account {
   id: string;
@@ -62,6 +64,8 @@ export interface ProfileRecord {
   images: PhotoReport[] | null; // filled once validated
   /** Trained identity model (engine-specific JSON); null until READY */
   model: unknown | null;
+  /** Set once training has decided it (null before, and for profiles trained before pets). */
+  subject?: ProfileSubject | null;
   /** Training runs started (queue retries and runs interrupted by a stopped process count). */
   runs: number;
   createdAt: number;
@@ -74,6 +78,7 @@ export interface ProfilePatch {
   progress?: number;
   images?: PhotoReport[] | null;
   model?: unknown | null;
+  subject?: ProfileSubject | null;
 }
 
 export interface JobRecord {
@@ -101,6 +106,7 @@ export interface ProfileStatusRecord {
   message: string | null;
   progress: number;
   images: PhotoReport[] | null;
+  subject: ProfileSubject | null;
 }
 
 /** Fencing of final writes: the write happens only if `runToken` still holds the record's lease. */

@@ -3,7 +3,9 @@
 // (embeddings are nearly blind to brightness, so tone is measured separately, in CIELAB, on the
 // bytes actually returned), else that output is replaced by a gentler variant (skin-tone drift:
 // the tone-free rung; identity drift: down to a plain super-resolution).
-import type { IdentityEngine, FaceObservation, ImageAnalysis } from '../identity/types.js';
+import type { AnimalKind, AnimalObservation, IdentityEngine, FaceObservation, ImageAnalysis } from '../identity/types.js';
+import { ANIMAL_CUTS } from '../identity/pets/cuts.js';
+import { humanFaces } from '../identity/pets/veto.js';
 import type { WorkerPool } from '../identity/pool.js';
 import { cosine } from '../identity/vectors.js';
 import { PAIR_THRESHOLD } from '../identity/thresholds.js';
@@ -73,6 +75,21 @@ function worstDrift(before: Array<RegionColour | null>, after: Array<RegionColou
   return worst;
 }
 
+/**
+ * How many of the input's cats and dogs are still recognisably themselves in the output: an
+ * output animal of the same kind whose embedding clears that kind's match threshold for a
+ * one-photo profile. The guard wants all of them (an enhancer must not turn a pet into another).
+ */
+export function animalsKept(
+  inputAnimals: readonly AnimalObservation[],
+  outputAnimals: readonly AnimalObservation[],
+  cut: (kind: AnimalKind) => number = (kind) => ANIMAL_CUTS[kind].match(1),
+): number {
+  return inputAnimals.filter((a) =>
+    outputAnimals.some((o) => o.kind === a.kind && o.embedding.length === a.embedding.length && cosine(a.embedding, o.embedding) >= cut(a.kind)),
+  ).length;
+}
+
 export async function runLocalEnhance(opts: {
   pool: WorkerPool;
   identity: () => Promise<IdentityEngine>;
@@ -88,7 +105,10 @@ export async function runLocalEnhance(opts: {
   const engine = await opts.identity();
   const intents = parseIntents(opts.prompt);
   // Faces first: the enhancer keeps them inside its crop, and the guard compares against them.
-  const inputFaces = (await engine.analyze(opts.input)).faces;
+  const inputAnalysis = await engine.analyze(opts.input);
+  // Animal heads the face detector fired on are the animals' business (animalsKept), not faces.
+  const inputFaces = humanFaces(inputAnalysis);
+  const inputAnimals = inputAnalysis.animals ?? [];
   const faces = inputFaces.map((f) => f.box);
   const inputColours = await faceColours(opts.input, faces);
   const outs = await opts.pool.run<EnhanceOutput[]>('enhance', {
@@ -108,16 +128,17 @@ export async function runLocalEnhance(opts: {
     let analysis: ImageAnalysis | null = null;
     const guard: GuardStep[] = [];
     // Walk down the ladder of gentler variants while the face drifts.
-    for (let step = 0; step < 6 && inputFaces.length > 0; step++) {
+    for (let step = 0; step < 6 && inputFaces.length + inputAnimals.length > 0; step++) {
       analysis = await engine.analyze(data);
-      const sim = identityDrift(inputFaces, analysis.faces);
+      const outFaces = humanFaces(analysis);
+      const sim = identityDrift(inputFaces, outFaces);
       let skin: SkinDrift | null = null;
       if (sim >= threshold) {
-        const matched = counterparts(inputFaces, analysis.faces);
+        const matched = counterparts(inputFaces, outFaces);
         skin = worstDrift(inputColours, await faceColours(data, matched.map((m) => m?.box ?? null)), skinAllowance(intents, current.exposureFix, current.colourFix));
       }
       guard.push({ label: current.label, similarity: sim, skin });
-      if (sim >= threshold && (!skin || skin.ok)) break;
+      if (sim >= threshold && (!skin || skin.ok) && animalsKept(inputAnimals, analysis.animals ?? []) === inputAnimals.length) break;
       opts.signal.throwIfAborted();
       const gentler: EnhanceOutput | null = await opts.pool.run<EnhanceOutput | null>('enhance.gentler', {
         input: new Uint8Array(opts.input),

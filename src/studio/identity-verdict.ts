@@ -3,8 +3,8 @@
 // Candidates are ranked by the lowest similarity over the required subjects: an image is as
 // good as its worst-drawn person. A subject is a profile id plus its kind, so the same rule
 // serves pet profiles once they exist (their recogniser fills the same FaceScore shape).
-import { assignFaces, similarityToProfile, type Candidate } from '../identity/recognize.js';
-import type { FaceObservation, Box } from '../identity/types.js';
+import { assignSubjects, observations, similarityToProfile, subjectOf, type Candidate, type Observation } from '../identity/recognize.js';
+import type { FaceObservation, Box, ImageAnalysis } from '../identity/types.js';
 
 export type SubjectKind = 'person' | 'pet';
 
@@ -38,13 +38,32 @@ export interface Verdict {
   repair: Array<{ profileId: string; box: Box; similarity: number }> | null;
 }
 
-/** Scores every face of an analysed candidate against the candidates (one-to-one assignment). */
+/** Scores every face of an analysed candidate against the person candidates (one-to-one assignment). */
 export function scoreFaces(faces: readonly FaceObservation[], candidates: readonly Candidate[]): FaceScore[] {
-  const assigned = assignFaces(faces, candidates);
-  return faces.map((f, i) => ({
+  return scoreObservations(
+    faces.map((f) => ({ kind: 'person' as const, box: f.box, embedding: f.embedding })),
+    candidates,
+  );
+}
+
+/**
+ * Scores every face and every cat or dog of an analysed candidate, each against the candidates
+ * of its own kind only (a face is never scored against a pet profile: other vectors, no meaning).
+ */
+export function scoreAnalysis(analysis: ImageAnalysis, candidates: readonly Candidate[]): FaceScore[] {
+  return scoreObservations(observations(analysis), candidates);
+}
+
+function scoreObservations(obs: readonly Observation[], candidates: readonly Candidate[]): FaceScore[] {
+  const assigned = assignSubjects(obs, candidates);
+  return obs.map((o, i) => ({
     box: assigned[i].box,
     assigned: assigned[i].profileId,
-    similarity: Object.fromEntries(candidates.map((c) => [c.profileId, similarityToProfile(f.embedding, c.model)])),
+    similarity: Object.fromEntries(
+      candidates
+        .filter((c) => subjectOf(c.model) === o.kind && c.model.centroid.length === o.embedding.length)
+        .map((c) => [c.profileId, similarityToProfile(o.embedding, c.model)]),
+    ),
   }));
 }
 

@@ -30,19 +30,65 @@ function listIndices(ix: readonly number[]): string {
   return `${ix.slice(0, -1).join(', ')} and ${ix[ix.length - 1]}`;
 }
 
-/** The neutral phrase for one profile given the 1-based positions of its attached photos. */
-export function referencePhrase(imageIndices: readonly number[] | undefined): string {
-  if (!imageIndices || imageIndices.length === 0) return 'the person';
+/** Who a profile is of (identity/types.ts SubjectKind): the noun a base model is told. */
+export type SubjectNoun = 'person' | 'cat' | 'dog';
+
+/**
+ * The neutral phrase for one profile given the 1-based positions of its attached photos:
+ * "the person shown in reference image 2", "the dog shown in reference images 2 and 3".
+ */
+export function referencePhrase(imageIndices: readonly number[] | undefined, subject: SubjectNoun = 'person'): string {
+  if (!imageIndices || imageIndices.length === 0) return `the ${subject}`;
   const noun = imageIndices.length === 1 ? 'reference image' : 'reference images';
-  return `the person shown in ${noun} ${listIndices(imageIndices)}`;
+  return `the ${subject} shown in ${noun} ${listIndices(imageIndices)}`;
 }
 
 /**
  * Replaces every `[[id]]` with a phrase pointing at that profile's attached photos
- * (`refToImageIndex`: id → 1-based positions in the provider's image list).
+ * (`refToImageIndex`: id → 1-based positions in the provider's image list; `subjects`: id →
+ * person, cat or dog, person when absent).
  */
-export function rewritePrompt(prompt: string, refToImageIndex: ReadonlyMap<string, readonly number[]>): string {
-  return prompt.replace(REF, (_whole, raw: string) => referencePhrase(refToImageIndex.get(raw.trim())));
+export function rewritePrompt(
+  prompt: string,
+  refToImageIndex: ReadonlyMap<string, readonly number[]>,
+  subjects: ReadonlyMap<string, SubjectNoun> = new Map(),
+): string {
+  return prompt.replace(REF, (_whole, raw: string) => referencePhrase(refToImageIndex.get(raw.trim()), subjects.get(raw.trim())));
+}
+
+/**
+ * The sentences that tell a base model to keep each referenced subject as in its photos.
+ * People keep their face; a cat or dog keeps its coat, markings and face (a model told only
+ * "the dog" draws a generic dog of the breed). `named`: profiles the prompt itself names (their
+ * phrase is in the prompt already); `hasInputs`: the request brought photos of its own, so
+ * the subjects present in them are meant.
+ */
+export function identityInstructions(
+  refToImageIndex: ReadonlyMap<string, readonly number[]>,
+  subjects: ReadonlyMap<string, SubjectNoun>,
+  named: readonly string[],
+  hasInputs: boolean,
+): string[] {
+  const parts: string[] = [];
+  const kindOf = (id: string) => subjects.get(id) ?? 'person';
+  const unnamed = [...refToImageIndex.entries()].filter(([id]) => !named.includes(id));
+  const people = unnamed.filter(([id]) => kindOf(id) === 'person');
+  if (people.length && hasInputs) {
+    const list = people.map(([, idx]) => idx.join(', ')).join('; ');
+    parts.push(`Keep every person's face identical to their reference photos (images ${list}).`);
+  }
+  for (const [id, idx] of unnamed) {
+    const kind = kindOf(id);
+    if (kind === 'person') continue;
+    parts.push(`Keep the ${kind} identical to ${referencePhrase(idx, kind)}.`);
+  }
+  if ([...refToImageIndex.keys()].some((id) => kindOf(id) === 'person')) parts.push("Preserve each referenced person's exact facial identity.");
+  const pets = [...new Set([...refToImageIndex.keys()].map(kindOf).filter((k) => k !== 'person'))];
+  if (pets.length) {
+    const who = pets.length === 1 ? `referenced ${pets[0]}` : 'referenced animal';
+    parts.push(`Keep each ${who}'s exact coat colour, markings, face and build: the same individual animal, not another of its breed.`);
+  }
+  return parts;
 }
 
 export interface ReferencedProfile {

@@ -10,12 +10,12 @@ import type { ProfileRecord } from '../store/types.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { ProfileService } from '../profiles/service.js';
 import { arrangedReferencePhotos } from './reference-photos.js';
-import type { IdentityEngine, ImageAnalysis, ProfileModel } from '../identity/types.js';
-import { recognize, assignFaces, type Candidate } from '../identity/recognize.js';
+import type { IdentityEngine, ImageAnalysis, ProfileModel, SubjectKind } from '../identity/types.js';
+import { needsPets, recognize, recognizeAnalysis, subjectOf, type Candidate } from '../identity/recognize.js';
 import type { Provider, ProviderImage, StudioOperation, AspectRatio, Resolution, Quality } from '../providers/types.js';
 import type { ProviderRegistry } from '../providers/registry.js';
 import { checkCapabilities } from '../providers/validate.js';
-import { parseProfileRefs, mergeCandidates, rewritePrompt, planReferences } from './prompt.js';
+import { parseProfileRefs, mergeCandidates, rewritePrompt, planReferences, identityInstructions, type SubjectNoun } from './prompt.js';
 import { loadImageInput, type LoadedImage } from '../imaging/input.js';
 import { outputSize, type AspectOption } from '../imaging/geometry.js';
 import { fitAndEncode } from '../imaging/output.js';
@@ -24,7 +24,7 @@ import { assertCallbackUrl } from '../jobs/url-policy.js';
 import type { WorkerPool } from '../identity/pool.js';
 import { runLocalEnhance } from './enhance.js';
 import { attemptBudget } from './attempt-policy.js';
-import { judge as judgeCandidate, scoreFaces, type Subject } from './identity-verdict.js';
+import { judge as judgeCandidate, scoreAnalysis, type Subject } from './identity-verdict.js';
 import { runIdentityLoop, type LoopPorts } from './generation-loop.js';
 import { RepairLedger } from './repair-ledger.js';
 import { facePosition, repairPrompt } from './prompt.js';
@@ -57,7 +57,7 @@ export interface IdentityEntry {
 
 export interface KnownSubjects {
   counts: Record<string, number>;
-  matches: Array<{ image_index: number; profile_id: string; similarity: number; box: [number, number, number, number] }>;
+  matches: Array<{ image_index: number; profile_id: string; similarity: number; box: [number, number, number, number]; kind: SubjectKind }>;
 }
 
 export interface StudioService {
@@ -181,11 +181,12 @@ export function createStudioService(deps: StudioDeps): StudioService {
     const engine = await deps.identity();
     for (const [i, img] of images.entries()) {
       const known = analyses[i];
-      const faces = known ? assignFaces(known.faces, candidates) : await recognize(engine, img, candidates);
+      const faces = known ? recognizeAnalysis(known, candidates) : await recognize(engine, img, candidates);
       for (const f of faces) {
         if (!f.profileId) continue;
         ks.counts[f.profileId] = (ks.counts[f.profileId] ?? 0) + 1;
-        ks.matches.push({ image_index: i, profile_id: f.profileId, similarity: round4(f.similarity), box: f.box.map(Math.round) as KnownSubjects['matches'][0]['box'] });
+        const box = f.box.map(Math.round) as KnownSubjects['matches'][0]['box'];
+        ks.matches.push({ image_index: i, profile_id: f.profileId, similarity: round4(f.similarity), box, kind: f.kind });
       }
     }
     return ks;
@@ -258,9 +259,14 @@ export function createStudioService(deps: StudioDeps): StudioService {
       images.push({ data: ref, mimeType: mimeOf(ref) });
     }
     const refIndex = plan.refToImageIndex;
-    const providerPrompt = buildPrompt(kind, rewritePrompt(prompt, refIndex), refIndex, named, inputs.length);
+    const subjects = new Map(profiles.map((p) => [p.id, subjectOf(p.model as ProfileModel)] as const));
+    const providerPrompt = buildPrompt(kind, rewritePrompt(prompt, refIndex, subjects), refIndex, named, inputs.length, subjects);
 
-    const required: Subject[] = identityProfiles.map((p) => ({ profileId: p.id, kind: 'person', threshold: (p.model as ProfileModel).threshold }));
+    const required: Subject[] = identityProfiles.map((p) => ({
+      profileId: p.id,
+      kind: subjectOf(p.model as ProfileModel) === 'person' ? 'person' : 'pet',
+      threshold: (p.model as ProfileModel).threshold,
+    }));
     const common = { width: target.width, height: target.height, aspectRatio: target.aspectRatio as AspectRatio, resolution, quality: b.quality ?? null };
     // Candidates are fitted and encoded before they are judged, so what is measured is exactly
     // what is returned and its analysis fills known_subjects without a second model run.
@@ -273,9 +279,9 @@ export function createStudioService(deps: StudioDeps): StudioService {
       },
       judge: engine
         ? async (image) => {
-            const analysis = await engine.analyze(image);
+            const analysis = await engine.analyze(image, { pets: needsPets(candidates) });
             analyses.set(image, analysis);
-            return judgeCandidate(scoreFaces(analysis.faces, candidates), required, REPAIR_MARGIN);
+            return judgeCandidate(scoreAnalysis(analysis, candidates), required, REPAIR_MARGIN);
           }
         : null,
     };
@@ -330,7 +336,14 @@ function mimeOf(buf: Buffer): string {
 }
 
 /** Adds the instruction a base model needs to use the attached photos as intended. */
-function buildPrompt(kind: StudioKind, prompt: string, refIndex: Map<string, number[]>, named: string[], inputCount: number): string {
+function buildPrompt(
+  kind: StudioKind,
+  prompt: string,
+  refIndex: Map<string, number[]>,
+  named: string[],
+  inputCount: number,
+  subjects: ReadonlyMap<string, SubjectNoun> = new Map(),
+): string {
   const parts: string[] = [];
   if (kind === 'remix') {
     parts.push('Render the content and people of image 1 in the visual style (lighting, palette, mood, treatment) of image 2.');
@@ -338,12 +351,7 @@ function buildPrompt(kind: StudioKind, prompt: string, refIndex: Map<string, num
     parts.push('Enhance image 1: fix lighting, colour, sharpness, noise and compression artifacts without changing its content.');
   }
   if (prompt.trim()) parts.push(prompt.trim());
-  const unnamed = [...refIndex.entries()].filter(([id]) => !named.includes(id));
-  if (unnamed.length && inputCount > 0) {
-    const list = unnamed.map(([, idx]) => idx.join(', ')).join('; ');
-    parts.push(`Keep every person's face identical to their reference photos (images ${list}).`);
-  }
-  if (refIndex.size > 0) parts.push("Preserve each referenced person's exact facial identity.");
+  parts.push(...identityInstructions(refIndex, subjects, named, inputCount > 0));
   return parts.join(' ');
 }
 

@@ -280,8 +280,10 @@ test('profiles: the status read returns only what a poll shows', async () => {
   const a = await store.accounts.create('status');
   const p = await store.profiles.create(profile(a.id));
   const images = [{ url: 'https://example.com/a.jpg', accepted: true, reasons: [] }];
-  await store.profiles.update(p.id, { status: 'READY', progress: 1, images, model: { centroid: [1, 2, 3] }, message: null });
-  assert.deepEqual(await store.profiles.status(a.id, p.id), { id: p.id, status: 'READY', message: null, progress: 1, images });
+  assert.equal((await store.profiles.status(a.id, p.id))?.subject, null, 'no subject before training decides it');
+  await store.profiles.update(p.id, { status: 'READY', progress: 1, images, model: { centroid: [1, 2, 3] }, message: null, subject: 'dog' });
+  assert.deepEqual(await store.profiles.status(a.id, p.id), { id: p.id, status: 'READY', message: null, progress: 1, images, subject: 'dog' });
+  assert.equal((await store.profiles.get(a.id, p.id))?.subject, 'dog');
   assert.equal(await store.profiles.status('acc_other', p.id), undefined);
   assert.equal(await store.profiles.status(a.id, 'missing'), undefined);
 });
@@ -295,7 +297,7 @@ test('profiles: many concurrent status reads, two accounts: each read gets its o
   for (const [i, p] of ps.entries()) await store.profiles.update(p.id, { progress: i / 100, message: `m${i}` });
   const reads = await Promise.all(ps.flatMap((p) => [store.profiles.status(p.accountId, p.id), store.profiles.status(p.accountId === a.id ? b.id : a.id, p.id)]));
   ps.forEach((p, i) => {
-    assert.deepEqual(reads[2 * i], { id: p.id, status: 'VALIDATING', message: `m${i}`, progress: i / 100, images: null });
+    assert.deepEqual(reads[2 * i], { id: p.id, status: 'VALIDATING', message: `m${i}`, progress: i / 100, images: null, subject: null });
     assert.equal(reads[2 * i + 1], undefined, "another account's key never reads it");
   });
   // A read that starts after a write sees it, even while other reads are in flight.

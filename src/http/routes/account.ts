@@ -49,7 +49,12 @@ export function registerAccountRoutes(api: FastifyInstance, ctx: AppContext): vo
       profiles.map((p) => ({ profileId: p.id, model: p.model as ProfileModel })),
     );
     return {
-      faces: faces.map((f) => ({ box: f.box.map(Math.round), profile_id: f.profileId, similarity: Math.round(f.similarity * 1e4) / 1e4 })),
+      faces: faces.map((f) => ({
+        box: f.box.map(Math.round),
+        profile_id: f.profileId,
+        similarity: Math.round(f.similarity * 1e4) / 1e4,
+        kind: f.kind,
+      })),
     };
   });
 }

@@ -22,6 +22,7 @@ function profileFromRow(r: Selectable<ProfilesTable>): ProfileRecord {
     imageUrls: fromJson(r.image_urls) as string[],
     images: fromJson(r.images) as ProfileRecord['images'],
     model: fromJson(r.model),
+    subject: (r.subject ?? null) as ProfileRecord['subject'],
     runs: num(r.runs),
     createdAt: num(r.created_at),
     updatedAt: num(r.updated_at),
@@ -35,6 +36,7 @@ function patchToRow(patch: ProfilePatch, at: number): Partial<Selectable<Profile
   if (patch.progress !== undefined) set.progress = patch.progress;
   if (patch.images !== undefined) set.images = patch.images === null ? null : toJson(patch.images);
   if (patch.model !== undefined) set.model = patch.model === null ? null : toJson(patch.model);
+  if (patch.subject !== undefined) set.subject = patch.subject;
   return set;
 }
 
@@ -47,7 +49,7 @@ export interface ProfileRepositoryOptions {
   batchStatusReads?: boolean;
 }
 
-type StatusRow = Pick<Selectable<ProfilesTable>, 'id' | 'account_id' | 'status' | 'message' | 'progress' | 'images'>;
+type StatusRow = Pick<Selectable<ProfilesTable>, 'id' | 'account_id' | 'status' | 'message' | 'progress' | 'images' | 'subject'>;
 
 function statusFromRow(r: StatusRow): ProfileStatusRecord {
   return {
@@ -56,6 +58,7 @@ function statusFromRow(r: StatusRow): ProfileStatusRecord {
     message: r.message,
     progress: num(r.progress),
     images: fromJson(r.images) as ProfileRecord['images'],
+    subject: (r.subject ?? null) as ProfileStatusRecord['subject'],
   };
 }
 
@@ -63,7 +66,7 @@ function batchedStatusReads(db: Kysely<Database>) {
   const statusMany = prepare(db, (d) =>
     d
       .selectFrom('profiles')
-      .select(['id', 'account_id', 'status', 'message', 'progress', 'images'])
+      .select(['id', 'account_id', 'status', 'message', 'progress', 'images', 'subject'])
       .where(sql<boolean>`id = any(${param(0)})`),
   );
   return createBatchLoader<string, ProfileStatusRecord & { accountId: string }>(async (ids) => {
@@ -78,7 +81,7 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
   const statusQuery = prepare(db, (d) =>
     d
       .selectFrom('profiles')
-      .select(['id', 'account_id', 'status', 'message', 'progress', 'images'])
+      .select(['id', 'account_id', 'status', 'message', 'progress', 'images', 'subject'])
       .where('id', '=', param(0))
       .where('account_id', '=', param(1)),
   );
@@ -88,7 +91,7 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
   return {
     async create(p) {
       const t = createdAt();
-      const rec: ProfileRecord = { ...p, runs: 0, createdAt: t, updatedAt: t };
+      const rec: ProfileRecord = { ...p, subject: p.subject ?? null, runs: 0, createdAt: t, updatedAt: t };
       await db
         .insertInto('profiles')
         .values({
@@ -102,6 +105,7 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
           image_urls: toJson(p.imageUrls),
           images: p.images === null ? null : toJson(p.images),
           model: p.model === null || p.model === undefined ? null : toJson(p.model),
+          subject: p.subject ?? null,
           created_at: t,
           updated_at: t,
         })
@@ -118,7 +122,7 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
         if (id.includes('\u0000')) return undefined;
         const r = await statusBatch.load(id);
         if (!r || r.accountId !== accountId) return undefined;
-        return { id: r.id, status: r.status, message: r.message, progress: r.progress, images: r.images };
+        return { id: r.id, status: r.status, message: r.message, progress: r.progress, images: r.images, subject: r.subject };
       }
       const r = await statusQuery.first(id, accountId);
       return r && statusFromRow(r);

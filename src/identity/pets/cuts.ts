@@ -1,0 +1,29 @@
+// Training cuts of the pet re-identification embedding, per species: the clustering cut
+// (photo vs photo) and the admission cut (photo vs the centroid of the others) that decide which
+// animals go into a profile, and the stored match threshold. Re-measure with
+// `npm run bench -- pets-dominant` whenever the embedding changes (identity/pets/, head.json).
+import type { AnimalKind } from '../types.js';
+import type { AnimalCuts } from './subject.js';
+import { petMatchThreshold } from './thresholds.js';
+
+/**
+ * Chosen by bench/pets-dominant.ts on the tune animals (2026-12-01, the frozen baseline
+ * embedding: no models/pets/head.json yet): the setting with no wrong profile and the most
+ * correct ones, the strictest among equals. Cats: cluster at the tune impostors' FAR 1%
+ * (0.8624), admission at FAR 0.1% (0.8897); dogs: both above every tune impostor pair (0.9196).
+ */
+const TRAINING: Record<AnimalKind, { cluster: number; admit: number }> = {
+  cat: { cluster: 0.8624, admit: 0.8897 },
+  dog: { cluster: 0.9196, admit: 0.9196 },
+};
+
+/**
+ * The stored match threshold: the pet vision layer's calibrated centroid cut, never looser than
+ * the admission cut (a photo that could not join the profile in training must not match it later).
+ */
+function cutsFor(kind: AnimalKind): AnimalCuts {
+  const t = TRAINING[kind];
+  return { ...t, match: () => Math.max(petMatchThreshold(kind, 'centroid'), t.admit) };
+}
+
+export const ANIMAL_CUTS: Record<AnimalKind, AnimalCuts> = { cat: cutsFor('cat'), dog: cutsFor('dog') };
