@@ -1,22 +1,22 @@
 // Pets through the API with real photos served on 127.0.0.1 (fixtures: test/fixtures/photos,
 // ATTRIBUTION.md): a dog profile trains READY with subject dog, a cat set is known to be about a
 // cat and a photo with neither is refused for it, /recognize and /enhance report the pet with its
-// kind, a person and a cat never match the dog profile; with the trained head also: the cat
-// profile is READY and a mixed set picks the right cat (see CAT_IDENTITY_TODO).
+// kind, a person and a cat never match the dog profile; and, reported as TODO until cat
+// re-identification is strong enough, the cat profile is READY and a mixed set picks the right cat.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, startPhotoServer, fixture, poll, type TestServer } from './harness.js';
-import { existsSync } from 'node:fs';
 import { PET_REASONS } from '../../src/identity/pets/screen.js';
-import { HEAD_FILE } from '../../src/identity/pets/head.js';
 
 /**
- * Telling one cat from another needs the trained re-identification head: with the frozen
- * baseline embedding (no models/pets/head.json), training refuses nearly every cat set at cuts
- * strict enough to keep other cats out (docs/benchmarks.md, "Pets in the product"). Until the
- * head ships, the cat-identity tests run but are reported as TODO instead of failing the suite.
+ * Telling one cat from another is beyond the shipped embedding (frozen ImageNet/NSFW features,
+ * centred per species; issue #9): at cuts strict enough to keep other cats out, training refuses
+ * about 92% of cat sets with a clear ERROR (docs/benchmarks.md, "Pets in the product"), and so
+ * these two fixture sets. The tests still run, and are reported as TODO rather than hidden or
+ * passed by loosening the cuts on the fixtures; they become plain tests once cat re-identification
+ * is strong enough (change this constant to false).
  */
-const CAT_IDENTITY_TODO = existsSync(HEAD_FILE) ? false : 'needs the trained pet head (models/pets/head.json); see docs/benchmarks.md';
+const CAT_IDENTITY_TODO: string | false = 'cat re-identification too weak: most cat sets end in a clear ERROR (issue #9)';
 
 let s: TestServer;
 let photos: Awaited<ReturnType<typeof startPhotoServer>>;
