@@ -26,6 +26,7 @@ import { fitAndEncode } from '../src/imaging/output.js';
 import { judge, scoreFaces, type Subject, type Verdict } from '../src/studio/identity-verdict.js';
 import { runIdentityLoop, type LoopPorts } from '../src/studio/generation-loop.js';
 import { RepairLedger } from '../src/studio/repair-ledger.js';
+import { rng } from './identity-identify.js'; // mulberry32: every run draws the same sequence
 
 const FIXTURES = new URL('../../test/fixtures/photos/', import.meta.url).pathname;
 const OUT_DIR = path.resolve('.bench-out');
@@ -49,17 +50,6 @@ function hash(text: string): number {
   return h;
 }
 
-/** mulberry32: a small seeded generator, so every run draws the same sequence. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const num = (name: string, def: number) => (process.env[name] ? Number(process.env[name]) : def);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -21,6 +21,17 @@ import { verify, type Embedded } from './eval.js';
 const require = createRequire(import.meta.url);
 type Tf = typeof import('@tensorflow/tfjs');
 
+/** Fisher–Yates reshuffle of `order` in place, once per epoch, from a seeded LCG (reproducible runs). */
+function epochShuffler(order: number[], seed0: number): () => void {
+  let seed = seed0;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  return () => {
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+  };
+}
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : dflt;
@@ -82,13 +93,9 @@ async function trainCosFace(tf: Tf, train: Sample[], tune: Sample[], mean: numbe
   let best = { tar: -1, auc: 0, epoch: -1, W: null as number[][] | null };
   const n = train.length;
   const order = Array.from({ length: n }, (_, i) => i);
-  let seed = opts.seed;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  const shuffle = epochShuffler(order, opts.seed);
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    shuffle();
     let lossSum = 0;
     for (let b = 0; b < n; b += batch) {
       const idx = tf.tensor1d(order.slice(b, b + batch), 'int32');
@@ -159,13 +166,9 @@ async function trainScale(tf: Tf, train: Sample[], tune: Sample[], mean: number[
   let best = { tar: frozen.tarFar1, auc: frozen.auc, epoch: 0, scale: null as number[] | null };
   const n = train.length;
   const order = Array.from({ length: n }, (_, i) => i);
-  let seed = opts.seed;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 4294967296);
+  const shuffle = epochShuffler(order, opts.seed);
   for (let epoch = 0; epoch < opts.epochs; epoch++) {
-    for (let i = n - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [order[i], order[j]] = [order[j], order[i]];
-    }
+    shuffle();
     let lossSum = 0;
     for (let b = 0; b < n; b += batch) {
       const idx = tf.tensor1d(order.slice(b, b + batch), 'int32');
