@@ -2,7 +2,7 @@
 // Training itself runs in the queue (profiles/pipeline.ts).
 import { ApiError, ValidationFailed, notFound } from '../errors.js';
 import type { AddProfileRequestT } from '../contract/schemas.js';
-import type { ProfileRecord, Store } from '../store/types.js';
+import type { ProfileRecord, ProfileStatusRecord, Store } from '../store/types.js';
 import type { BlobStore } from '../blobs/types.js';
 import type { Queue } from '../queue/types.js';
 import { newProfileId } from '../store/ids.js';
@@ -19,10 +19,18 @@ export interface ProfileStatusView {
   subject?: 'person' | 'cat' | 'dog';
 }
 
+function statusView(p: ProfileStatusRecord): ProfileStatusView {
+  const view: ProfileStatusView = { profile_id: p.id, status: p.status, message: p.message, progress: p.progress, images: p.images };
+  if (p.subject) view.subject = p.subject;
+  return view;
+}
+
 export interface ProfileService {
   add(accountId: string, body: AddProfileRequestT): Promise<{ profile_id: string }>;
   list(accountId: string, q: { tag?: string; limit?: string; cursor?: string }): Promise<{ profiles: string[]; next_cursor?: string | null }>;
   status(accountId: string, id: string): Promise<ProfileStatusView>;
+  /** The same status as JSON text, serialised once per stored state (the poll route sends it as is). */
+  statusJson(accountId: string, id: string): Promise<string>;
   picture(accountId: string, id: string): Promise<Buffer>;
   delete(accountId: string, id: string): Promise<{ profile_id: string; status: string }>;
   /** Loads candidate profiles for a studio request; 404s as decisions #13. */
@@ -37,6 +45,14 @@ export function createProfileService(deps: { store: Store; blobs: BlobStore; que
     if (!p) throw notFound('PROFILE_NOT_FOUND', `Profile '${id}' not found.`);
     return p;
   }
+
+  async function statusRecord(accountId: string, id: string): Promise<ProfileStatusRecord> {
+    const p = await store.profiles.status(accountId, id);
+    if (!p) throw notFound('PROFILE_NOT_FOUND', `Profile '${id}' not found.`);
+    return p;
+  }
+  // Keyed by the record object: an entry goes with the record when the store lets go of it.
+  const serialised = new WeakMap<ProfileStatusRecord, string>();
 
   return {
     async add(accountId, body) {
@@ -97,12 +113,19 @@ export function createProfileService(deps: { store: Store; blobs: BlobStore; que
     },
 
     async status(accountId, id) {
-      // The hottest path of the API: a compiled query over the status columns only.
-      const p = await store.profiles.status(accountId, id);
-      if (!p) throw notFound('PROFILE_NOT_FOUND', `Profile '${id}' not found.`);
-      const view: ProfileStatusView = { profile_id: p.id, status: p.status, message: p.message, progress: p.progress, images: p.images };
-      if (p.subject) view.subject = p.subject;
-      return view;
+      return statusView(await statusRecord(accountId, id));
+    },
+
+    async statusJson(accountId, id) {
+      // The hottest path of the API. The embedded store hands back the same record until the
+      // profile changes, so its JSON is built once per change, not once per poll.
+      const p = await statusRecord(accountId, id);
+      let json = serialised.get(p);
+      if (json === undefined) {
+        json = JSON.stringify(statusView(p));
+        serialised.set(p, json);
+      }
+      return json;
     },
 
     async picture(accountId, id) {

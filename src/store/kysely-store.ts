@@ -24,6 +24,11 @@ export interface KyselyStoreOptions {
   onClose?: () => Promise<void>;
   /** Which database: Postgres gets batched status reads (repositories/profiles.ts). */
   dialect?: 'sqlite' | 'postgres';
+  /**
+   * SQLite: a counter that changes when another connection commits (`PRAGMA data_version`); with it,
+   * status polls are served from this process's memory until something changes (status-cache.ts).
+   */
+  externalVersion?: () => number;
 }
 
 export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions = {}): Store {
@@ -33,7 +38,10 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
     keys: createKeyRepository(db, now),
     webhookSecrets: createWebhookSecretRepository(db, now),
     nodeSecrets: createNodeSecretRepository(db, now),
-    profiles: createProfileRepository(db, now, { batchStatusReads: opts.dialect === 'postgres' }),
+    profiles: createProfileRepository(db, now, {
+      batchStatusReads: opts.dialect === 'postgres',
+      statusCache: opts.externalVersion ? { externalVersion: opts.externalVersion } : undefined,
+    }),
     jobs: createJobRepository(db, now),
     uploads: createUploadRepository(db),
     files: createFileRepository(db),
@@ -47,7 +55,12 @@ export function createKyselyStore(db: Kysely<Database>, opts: KyselyStoreOptions
 }
 
 /** Migrates `db` (destroying it if that fails) and returns the store; close() destroys it once. */
-export async function openMigratedStore(db: Kysely<Database>, dialect: 'sqlite' | 'postgres', now?: () => number): Promise<Store & { readonly db: Kysely<Database> }> {
+export async function openMigratedStore(
+  db: Kysely<Database>,
+  dialect: 'sqlite' | 'postgres',
+  now?: () => number,
+  externalVersion?: () => number,
+): Promise<Store & { readonly db: Kysely<Database> }> {
   try {
     await migrateToLatest(db, dialect);
   } catch (err) {
@@ -58,6 +71,7 @@ export async function openMigratedStore(db: Kysely<Database>, dialect: 'sqlite' 
   const store = createKyselyStore(db, {
     now,
     dialect,
+    externalVersion,
     onClose: async () => {
       if (closed) return;
       closed = true;

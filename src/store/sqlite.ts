@@ -56,5 +56,8 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
     throw err;
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
-  return openMigratedStore(db, 'sqlite', opts.now);
+  // Changes only when ANOTHER connection (an admin command, a second process) commits: this
+  // process's own writes go through the repositories, which keep the status cache in step.
+  const dataVersion = sqlite.prepare('PRAGMA data_version').pluck();
+  return openMigratedStore(db, 'sqlite', opts.now, () => dataVersion.get() as number);
 }

@@ -104,3 +104,27 @@ test('reopening the file keeps data and does not re-run migrations', async () =>
   }
 });
 
+
+test('status polls: served from memory until the profile changes, here or in another process', async () => {
+  const a = await store.accounts.create('poll-cache');
+  const p = await store.profiles.create(profile(a.id));
+  const first = await store.profiles.status(a.id, p.id);
+  assert.equal(await store.profiles.status(a.id, p.id), first, 'a repeated poll is the same cached record');
+  await store.profiles.update(p.id, { status: 'IN_PROGRESS', progress: 0.5 });
+  const second = await store.profiles.status(a.id, p.id);
+  assert.notEqual(second, first);
+  assert.equal(second?.status, 'IN_PROGRESS');
+  assert.equal(await store.profiles.status('acc_other', p.id), undefined, "a cached profile is still only its account's");
+  // Another connection to the same file (an admin command, a second process) commits a change.
+  const other = new BetterSqlite3(join(dir, 'db', 'likeness.db'));
+  try {
+    other.prepare("update profiles set status = 'ERROR', message = 'stopped elsewhere' where id = ?").run(p.id);
+  } finally {
+    other.close();
+  }
+  const third = await store.profiles.status(a.id, p.id);
+  assert.equal(third?.status, 'ERROR');
+  assert.equal(third?.message, 'stopped elsewhere');
+  await store.profiles.delete(a.id, p.id);
+  assert.equal(await store.profiles.status(a.id, p.id), undefined, 'a deleted profile is gone at once');
+});

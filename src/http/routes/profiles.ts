@@ -19,7 +19,10 @@ export function registerProfileRoutes(api: FastifyInstance, ctx: AppContext): vo
     ctx.profiles.list(req.accountId, req.query as { tag?: string; limit?: string; cursor?: string }),
   );
 
-  api.get<{ Params: { id: string } }>('/profiles/:id/status', async (req) => ctx.profiles.status(req.accountId, req.params.id));
+  // Sent as the service's JSON text (built once per change of the profile, not per poll).
+  api.get<{ Params: { id: string } }>('/profiles/:id/status', async (req, reply) =>
+    reply.type('application/json; charset=utf-8').send(await ctx.profiles.statusJson(req.accountId, req.params.id)),
+  );
 
   api.get<{ Params: { id: string } }>('/profiles/:id/profile_picture', async (req, reply) => {
     const jpeg = await ctx.profiles.picture(req.accountId, req.params.id);

@@ -7,6 +7,7 @@ import { decodeCursor, encodeCursor } from '../cursor.js';
 import { fromJson, num, strictlyIncreasing, toJson } from '../rows.js';
 import { param, prepare } from '../prepared.js';
 import { createBatchLoader } from '../batch-loader.js';
+import { createStatusCache, type StatusCacheOptions } from '../status-cache.js';
 
 const TERMINAL = ['READY', 'ERROR', 'INACTIVE'];
 
@@ -47,6 +48,11 @@ export interface ProfileRepositoryOptions {
    * SQLite reads in-process and gains nothing.
    */
   batchStatusReads?: boolean;
+  /**
+   * SQLite: status reads are kept in this process until this repository writes the profile or
+   * another connection commits (status-cache.ts). Only where this process sees every writer.
+   */
+  statusCache?: StatusCacheOptions;
 }
 
 type StatusRow = Pick<Selectable<ProfilesTable>, 'id' | 'account_id' | 'status' | 'message' | 'progress' | 'images' | 'subject'>;
@@ -85,14 +91,32 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
       .where('id', '=', param(0))
       .where('account_id', '=', param(1)),
   );
+  // The cached path reads by id alone (the account is checked per poll, so one entry serves it).
+  const statusQueryById = prepare(db, (d) =>
+    d.selectFrom('profiles').select(['id', 'account_id', 'status', 'message', 'progress', 'images', 'subject']).where('id', '=', param(0)),
+  );
   // Batched (Postgres only: `= any` takes an array parameter). The account is checked per
   // read below, so one account's poll never sees another's profile.
   const statusBatch = opts.batchStatusReads ? batchedStatusReads(db) : undefined;
+  const cache = opts.statusCache ? createStatusCache<{ accountId: string; view: ProfileStatusRecord }>(opts.statusCache) : undefined;
+  /** Runs a write of profile `id`, then drops what the cache held for it (also if the write failed). */
+  const writing = async <T>(id: string, write: () => Promise<T>): Promise<T> => {
+    try {
+      return await write();
+    } finally {
+      cache?.invalidate(id);
+    }
+  };
+  const readStatus = async (id: string) => {
+    const r = await statusQueryById.first(id);
+    // One record object per cached read: callers may key derived data (the serialised poll) on it.
+    return r && { accountId: r.account_id, view: statusFromRow(r) };
+  };
   return {
     async create(p) {
       const t = createdAt();
       const rec: ProfileRecord = { ...p, subject: p.subject ?? null, runs: 0, createdAt: t, updatedAt: t };
-      await db
+      await writing(p.id, () => db
         .insertInto('profiles')
         .values({
           id: p.id,
@@ -109,7 +133,7 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
           created_at: t,
           updated_at: t,
         })
-        .execute();
+        .execute());
       return rec;
     },
     async get(accountId, id) {
@@ -123,6 +147,11 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
         const r = await statusBatch.load(id);
         if (!r || r.accountId !== accountId) return undefined;
         return { id: r.id, status: r.status, message: r.message, progress: r.progress, images: r.images, subject: r.subject };
+      }
+      if (cache) {
+        const r = await cache.get(id, () => readStatus(id));
+        if (!r || r.accountId !== accountId) return undefined;
+        return r.view;
       }
       const r = await statusQuery.first(id, accountId);
       return r && statusFromRow(r);
@@ -155,9 +184,10 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
       // Fenced: only the run that holds the lease (and only while training) may write.
       if (opts.runToken !== undefined) q = q.where('run_token', '=', opts.runToken).where('status', 'not in', TERMINAL);
       else if (opts.unfinished) q = q.where('status', 'not in', TERMINAL);
-      const r = await q.executeTakeFirst();
+      const r = await writing(id, () => q.executeTakeFirst());
       return Number(r.numUpdatedRows) > 0;
     },
+    // claimRun writes only the lease columns, which a status never shows: the cache keeps its entry.
     async claimRun(id, token, statuses) {
       const r = await db
         .updateTable('profiles')
@@ -170,7 +200,7 @@ export function createProfileRepository(db: Kysely<Database>, now: () => number,
     },
     async delete(accountId, id) {
       // Rows that reference the profile go with it (ON DELETE CASCADE).
-      const r = await db.deleteFrom('profiles').where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+      const r = await writing(id, () => db.deleteFrom('profiles').where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst());
       return Number(r.numDeletedRows) > 0;
     },
     async listByStatus(statuses, opts = {}) {
