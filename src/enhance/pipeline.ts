@@ -89,7 +89,7 @@ export async function upscaleTo(
   img: RawRgb,
   width: number,
   height: number,
-  opts: { maxPixels?: number; model?: SrModelSize; backProjection?: number } = {},
+  opts: { maxPixels?: number; model?: SrModelSize; backProjection?: number; srWeightX4?: number } = {},
 ): Promise<RawRgb> {
   const plan = planSuperRes(img.width, img.height, width, height, opts.maxPixels);
   if (plan.scale === 1) return resizeRaw(img, width, height);
@@ -106,7 +106,7 @@ export async function upscaleTo(
     // +0.006 over ESRGAN alone, PSNR +0.1 dB; ×2-down, JPEG and blur inputs within ±0.04 dB).
     let plainUp = await resizeRaw(reduced, width, height);
     for (let i = 0; i < iterations; i++) plainUp = await backProject(plainUp, reduced);
-    sr = mixRaw(sr, plainUp, SR_WEIGHT_X4);
+    sr = mixRaw(sr, plainUp, opts.srWeightX4 ?? SR_WEIGHT_X4);
   }
   if (reduced === img) return sr;
   const plain = await resizeRaw(reduced, width, height);
