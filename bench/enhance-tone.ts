@@ -37,7 +37,7 @@ const png = (img: RawRgb) => sh(img).png({ compressionLevel: 1 }).toBuffer();
 const toSize = (img: RawRgb, w: number, h: number) =>
   img.width === w && img.height === h ? Promise.resolve(img) : rawOf(sh(img).resize(w, h, { fit: 'fill', kernel: 'lanczos3' }));
 
-const DEGRADATIONS: Record<string, (img: RawRgb) => Promise<RawRgb>> = {
+export const DEGRADATIONS: Record<string, (img: RawRgb) => Promise<RawRgb>> = {
   down2: (img) => rawOf(sh(img).resize(Math.round(img.width / 2), Math.round(img.height / 2))),
   down4: (img) => rawOf(sh(img).resize(Math.round(img.width / 4), Math.round(img.height / 4))),
   jpeg15: async (img) => rawOf(sharp(await sh(img).jpeg({ quality: 15 }).toBuffer())),
@@ -49,13 +49,13 @@ function itaGroup(v: number): string {
   return v > 41 ? 'ITA>41 (light)' : v > 10 ? 'ITA 10..41 (intermediate/tan)' : v > -30 ? 'ITA -30..10 (brown)' : 'ITA<-30 (dark)';
 }
 
-interface Person {
+export interface Person {
   id: string;
   eth: string;
   half: 'tune' | 'report';
 }
 
-function people(perGroup: number, only: string[] | null): Person[] {
+export function people(perGroup: number, only: string[] | null): Person[] {
   const rows = readFileSync(path.join(TESTDATA, 'london-faces/london_info.csv'), 'utf8').trim().split('\n').slice(1);
   const byEth = new Map<string, string[]>();
   for (const r of rows) {
@@ -81,7 +81,7 @@ async function largestBox(engine: IdentityRuntime, bytes: Buffer): Promise<Box |
 }
 
 /** A face-filling square portrait around the detected face (side 1.1× the box, as tight as the issue's portraits), at `size` px. */
-async function portrait(engine: IdentityRuntime, file: string, size: number, cache: Record<string, Box | null>) {
+export async function portrait(engine: IdentityRuntime, file: string, size: number, cache: Record<string, Box | null>) {
   const bytes = readFileSync(file);
   if (!(file in cache)) cache[file] = await largestBox(engine, bytes);
   const box = cache[file];

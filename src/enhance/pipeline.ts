@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { ApiError } from '../errors.js';
 import { analyzeImage, type ImageStats } from './analyze.js';
 import { finishOutput, restorePixels, type OutputFormat } from './correct.js';
+import { backProject, mixRaw, resizeRaw } from './consistency.js';
 import { cropForAspect, snapped2kSize } from './geometry.js';
 import { parseIntents } from './intent.js';
 import { gentlerSpec, planCorrections, variantAdjust, variantSpecs, withoutToneChange, type CorrectionPlan, type DriftKind, type VariantSpec } from './plan.js';
@@ -56,15 +57,6 @@ export async function decodeRgb(input: Buffer): Promise<RawRgb> {
   }
 }
 
-async function resizeRaw(img: RawRgb, width: number, height: number): Promise<RawRgb> {
-  if (img.width === width && img.height === height) return img;
-  const { data, info } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-}
-
 interface Prepared {
   work: RawRgb;
   stats: ImageStats;
@@ -97,7 +89,7 @@ export async function upscaleTo(
   img: RawRgb,
   width: number,
   height: number,
-  opts: { maxPixels?: number; model?: SrModelSize; backProjection?: number } = {},
+  opts: { maxPixels?: number; model?: SrModelSize; backProjection?: number; srWeightX4?: number } = {},
 ): Promise<RawRgb> {
   const plan = planSuperRes(img.width, img.height, width, height, opts.maxPixels);
   if (plan.scale === 1) return resizeRaw(img, width, height);
@@ -106,6 +98,16 @@ export async function upscaleTo(
   let sr = await resizeRaw(await superResolve(reduced, plan.scale, model), width, height);
   const iterations = opts.backProjection ?? 1;
   for (let i = 0; i < iterations; i++) sr = await backProject(sr, reduced);
+  if (plan.scale === 4) {
+    // At ×4 ESRGAN invents much of the fine texture, and where it is not the real one it costs
+    // structure (SSIM) more than plain resampling's blur does. Mixing in the Lanczos estimate,
+    // made consistent with the input by the same back-projection, keeps both agreeing with the
+    // input and halves the invented part (on the tune half of the skin-tone benchmark at ×4: SSIM
+    // +0.006 over ESRGAN alone, PSNR +0.1 dB; ×2-down, JPEG and blur inputs within ±0.04 dB).
+    let plainUp = await resizeRaw(reduced, width, height);
+    for (let i = 0; i < iterations; i++) plainUp = await backProject(plainUp, reduced);
+    sr = mixRaw(sr, plainUp, opts.srWeightX4 ?? SR_WEIGHT_X4);
+  }
   if (reduced === img) return sr;
   const plain = await resizeRaw(reduced, width, height);
   const full = await resizeRaw(img, width, height);
@@ -117,32 +119,11 @@ export async function upscaleTo(
   return { data: out, width, height };
 }
 
+/** ESRGAN's share of the ×4 estimate (the rest: back-projected Lanczos); chosen on the tune half. */
+const SR_WEIGHT_X4 = 0.6;
+
 /** Below this many input pixels the slower, better ESRGAN-medium still takes only ~1–2 s. */
 const MEDIUM_MAX_PIXELS = 60_000;
-
-/**
- * Iterative back-projection step: makes the upscaled image agree with the low-resolution image
- * it came from (downscaled, it should give that image back), which ESRGAN does not guarantee.
- */
-async function backProject(hi: RawRgb, lo: RawRgb): Promise<RawRgb> {
-  const down = await resizeRaw(hi, lo.width, lo.height);
-  // Residual stored offset by 128 in 8 bits (residuals beyond ±127 are clipped).
-  const resid = new Uint8Array(lo.data.length);
-  for (let i = 0; i < resid.length; i++) {
-    const v = lo.data[i] - down.data[i] + 128;
-    resid[i] = v < 0 ? 0 : v > 255 ? 255 : v;
-  }
-  const { data } = await sharp(resid, { raw: { width: lo.width, height: lo.height, channels: 3 } })
-    .resize(hi.width, hi.height, { fit: 'fill', kernel: 'cubic' })
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const out = new Uint8Array(hi.data.length);
-  for (let i = 0; i < out.length; i++) {
-    const v = hi.data[i] + data[i] - 128;
-    out[i] = v <= 0 ? 0 : v >= 255 ? 255 : v;
-  }
-  return { data: out, width: hi.width, height: hi.height };
-}
 
 function restorationKey(plan: CorrectionPlan): string {
   return JSON.stringify([plan.denoise, plan.deblur, plan.tone]);
