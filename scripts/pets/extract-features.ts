@@ -6,7 +6,7 @@
 //
 // One JSON line per photo in .cache/pets/features.jsonl:
 //   {file, kind, animal, width, height, detections: [{kind, score, box}], persons: [{score, box}],
-//    source: 'detection' | 'whole', blocks: {hsv, mnv2, mnv2max, mnv2mid, cn} (base64 float32)}
+//    source: 'detection' | 'whole', blocks: {hsv, mnv2, mnv2max, mnv2mid, grid, cn} (base64 float32)}
 // Cats: blocks of the best cat/dog detection (the whole photo if none). Dogs: the photos are
 // aligned 224 px face crops, so blocks of the whole crop (what a detected dog-face box gives);
 // with --detect-dogs N only the first N photos of the run get detections (and the `cn` block),

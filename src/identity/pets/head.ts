@@ -12,7 +12,12 @@ import type { AnimalKind } from './types.js';
 export interface FeatureSpec {
   blocks: Array<{ name: FeatureBlockName; weight: number }>;
 }
-export type FeatureBlockName = 'hsv' | 'mnv2' | 'mnv2max' | 'mnv2mid' | 'cn';
+/**
+ * `grid`: out_relu averaged over 2×2 overlapping cells (rows/cols 0–3 and 3–6 of 7), 4 × 1280,
+ * cell-major; it keeps where things are on aligned crops (eyes, nose, ears), which the global
+ * poolings throw away.
+ */
+export type FeatureBlockName = 'hsv' | 'mnv2' | 'mnv2max' | 'mnv2mid' | 'cn' | 'grid';
 
 export interface HeadWeights {
   /** Mean of the (block-normalised, weighted) frozen vectors of the training animals. */
