@@ -188,6 +188,11 @@ export function scatterMatrices(Y: ArrayLike<number>, labels: readonly number[],
  * cosines are those of the whitened vectors).
  */
 export function wccnLda(within: ArrayLike<number>, between: ArrayLike<number>, k: number, m: number, lambda: number): Float64Array {
+  return wccnLdaFamily(within, between, k, lambda)(m);
+}
+
+/** wccnLda for several output dimensions m at one (k, λ): the two eigen-decompositions are shared. */
+export function wccnLdaFamily(within: ArrayLike<number>, between: ArrayLike<number>, k: number, lambda: number): (m: number) => Float64Array {
   let tr = 0;
   for (let i = 0; i < k; i++) tr += within[i * k + i];
   const reg = Float64Array.from(within as ArrayLike<number>);
@@ -203,12 +208,17 @@ export function wccnLda(within: ArrayLike<number>, between: ArrayLike<number>, k
       for (let c = 0; c < k; c++) T[r * k + c] += vr * vectors[c * k + e];
     }
   }
-  const mm = Math.min(m, k);
-  if (mm >= k) return T;
-  const Bw = matMul(matMul(T, between, k, k, k), T, k, k, k);
-  for (let r = 0; r < k; r++) for (let c = r + 1; c < k; c++) Bw[r * k + c] = Bw[c * k + r] = (Bw[r * k + c] + Bw[c * k + r]) / 2;
-  const lda = symmetricEigen(Bw, k);
-  const Ut = new Float64Array(mm * k);
-  for (let e = 0; e < mm; e++) for (let r = 0; r < k; r++) Ut[e * k + r] = lda.vectors[r * k + e];
-  return matMul(Ut, T, mm, k, k);
+  let lda: { values: Float64Array; vectors: Float64Array } | undefined;
+  return (m: number) => {
+    const mm = Math.min(m, k);
+    if (mm >= k) return T;
+    if (!lda) {
+      const Bw = matMul(matMul(T, between, k, k, k), T, k, k, k);
+      for (let r = 0; r < k; r++) for (let c = r + 1; c < k; c++) Bw[r * k + c] = Bw[c * k + r] = (Bw[r * k + c] + Bw[c * k + r]) / 2;
+      lda = symmetricEigen(Bw, k);
+    }
+    const Ut = new Float64Array(mm * k);
+    for (let e = 0; e < mm; e++) for (let r = 0; r < k; r++) Ut[e * k + r] = lda.vectors[r * k + e];
+    return matMul(Ut, T, mm, k, k);
+  };
 }
