@@ -42,6 +42,8 @@ export interface AnimalObservation {
   box: Box;
   /** Detector confidence 0..1. */
   score: number;
+  /** Best cat and dog detector scores on this animal (the label is the larger); absent in older analyses. */
+  speciesScores?: Record<AnimalKind, number>;
   /** L2-normalised re-identification embedding; compared by cosine like face embeddings. */
   embedding: number[];
   /** Variance of the Laplacian on a normalised grey crop of the box, like faces'. */

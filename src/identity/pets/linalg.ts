@@ -222,3 +222,52 @@ export function wccnLdaFamily(within: ArrayLike<number>, between: ArrayLike<numb
     return matMul(Ut, T, mm, k, k);
   };
 }
+
+/**
+ * Two-class Fisher discriminant on Z[n×k] (labels 0/1), each class weighted equally whatever
+ * its size: w = (Sw + λ·mean(diag Sw)·I)⁻¹ (μ₁ − μ₀), scaled and offset so that the class
+ * means score +1 (class 1) and −1 (class 0). score(z) = w·z + b.
+ */
+export function fisherTwoClass(Z: ArrayLike<number>, labels: readonly number[], n: number, k: number, lambda: number): { w: Float64Array; b: number } {
+  const mu = [new Float64Array(k), new Float64Array(k)];
+  const cnt = [0, 0];
+  for (let i = 0; i < n; i++) {
+    cnt[labels[i]]++;
+    for (let j = 0; j < k; j++) mu[labels[i]][j] += Z[i * k + j];
+  }
+  if (!cnt[0] || !cnt[1]) throw new RangeError('fisherTwoClass needs samples of both classes');
+  for (const c of [0, 1]) for (let j = 0; j < k; j++) mu[c][j] /= cnt[c];
+  const Sw = new Float64Array(k * k);
+  const r = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    const wgt = 0.5 / cnt[c];
+    for (let j = 0; j < k; j++) r[j] = Z[i * k + j] - mu[c][j];
+    for (let a = 0; a < k; a++) {
+      const ra = r[a] * wgt;
+      for (let bb = 0; bb < k; bb++) Sw[a * k + bb] += ra * r[bb];
+    }
+  }
+  let tr = 0;
+  for (let i = 0; i < k; i++) tr += Sw[i * k + i];
+  for (let i = 0; i < k; i++) Sw[i * k + i] += (lambda * tr) / k;
+  const { values, vectors } = symmetricEigen(Sw, k);
+  const diff = Float64Array.from(mu[1], (v, j) => v - mu[0][j]);
+  // w = V diag(1/λ) Vᵀ diff.
+  const w = new Float64Array(k);
+  for (let e = 0; e < k; e++) {
+    let p = 0;
+    for (let j = 0; j < k; j++) p += vectors[j * k + e] * diff[j];
+    p /= Math.max(values[e], 1e-12);
+    for (let j = 0; j < k; j++) w[j] += vectors[j * k + e] * p;
+  }
+  let s1 = 0;
+  let s0 = 0;
+  for (let j = 0; j < k; j++) {
+    s1 += w[j] * mu[1][j];
+    s0 += w[j] * mu[0][j];
+  }
+  const scale = 2 / (s1 - s0 || 1);
+  for (let j = 0; j < k; j++) w[j] *= scale;
+  return { w, b: -((s1 + s0) / 2) * scale };
+}

@@ -9,6 +9,8 @@ export interface AnimalDetection {
   box: Box;
   /** CenterNet class score 0..1. */
   score: number;
+  /** Best cat and dog scores on this animal (NMS merges the two labels); absent in old analyses. */
+  speciesScores?: Record<AnimalKind, number>;
 }
 
 /** A detected animal with its identity embedding (L2-normalised; compare with similarity()). */

@@ -86,9 +86,9 @@ async function runDetector(models: PetModels, image: Tensor3D, img: DecodedImage
     return {
       side,
       c5,
-      animals: animals.flatMap(({ kind, det }) => {
+      animals: animals.flatMap(({ kind, det, speciesScores }) => {
         const b = toImageBox(det, scale, img.width, img.height);
-        return b ? [{ kind, det, box: orig(b), score: round(det.score) }] : [];
+        return b ? [{ kind, det, box: orig(b), score: round(det.score), speciesScores }] : [];
       }),
       persons: persons.flatMap((det) => {
         const b = toImageBox(det, scale, img.width, img.height);
@@ -238,6 +238,7 @@ export async function analyzePets(input: Buffer, opts: DetectOptions = DEFAULT_D
         kind: a.kind,
         box: a.box.map((v) => Math.round(v)) as Box,
         score: a.score,
+        ...(a.speciesScores ? { speciesScores: a.speciesScores } : {}),
         embedding: Array.from(embedBlocks(models, f.blocks, a.kind), (v) => round(v, 6)),
         sharpness: round(f.sharpness, 2),
         brightness: round(f.brightness, 2),
@@ -279,7 +280,7 @@ export async function petFeaturesForDataset(
     for (const a of pass.animals) {
       const want = (opts.embed ?? 'all') === 'all' || (opts.embed === 'best' && a.score === best);
       const blocks = want ? (await featureBlocks(models, image, img, pass, a.box)).blocks : undefined;
-      animals.push({ kind: a.kind, box: a.box, score: a.score, blocks });
+      animals.push({ kind: a.kind, box: a.box, score: a.score, speciesScores: a.speciesScores, blocks });
     }
     const whole = opts.wholeImageFallback
       ? (await featureBlocks(models, image, img, pass, [0, 0, img.originalWidth, img.originalHeight])).blocks

@@ -1,7 +1,7 @@
 // The closed-form metric learning maths of the pet head (src/identity/pets/linalg.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matMul, matTMul, orthonormalizeColumns, randomizedPca, scatterMatrices, symmetricEigen, wccnLda } from '../../../src/identity/pets/linalg.js';
+import { fisherTwoClass, matMul, matTMul, orthonormalizeColumns, randomizedPca, scatterMatrices, symmetricEigen, wccnLda } from '../../../src/identity/pets/linalg.js';
 
 function lcg(seed: number) {
   let s = seed >>> 0;
@@ -108,4 +108,25 @@ test('wccnLda keeps the direction that separates classes even when it has the le
   const T = wccnLda(within, between, 2, 2, 1e-9);
   const S = matMul(matMul(T, within, 2, 2, 2), [T[0], T[2], T[1], T[3]], 2, 2, 2);
   assert.ok(Math.abs(S[0] - 1) < 1e-3 && Math.abs(S[3] - 1) < 1e-3 && Math.abs(S[1]) < 1e-3, `W·Sw·Wᵀ = ${Array.from(S)}`);
+});
+
+test('fisherTwoClass separates two unequal classes along the discriminative direction, means at ±1', () => {
+  const r = lcg(23);
+  const Z: number[] = [];
+  const labels: number[] = [];
+  // Class 0: 200 samples, class 1: 20 (as dogs vs cats); they differ along y, x is large shared noise.
+  for (let i = 0; i < 220; i++) {
+    const c = i < 200 ? 0 : 1;
+    Z.push(r() * 5, (c ? 1 : -1) * 0.5 + r() * 0.3);
+    labels.push(c);
+  }
+  const { w, b } = fisherTwoClass(Z, labels, labels.length, 2, 1e-6);
+  assert.ok(Math.abs(w[1]) > 20 * Math.abs(w[0]), `w = ${Array.from(w)}`);
+  const score = (i: number) => w[0] * Z[2 * i] + w[1] * Z[2 * i + 1] + b;
+  let ok = 0;
+  for (let i = 0; i < labels.length; i++) if ((score(i) > 0 ? 1 : 0) === labels[i]) ok++;
+  assert.equal(ok, labels.length);
+  const mean = (c: number) => labels.reduce((s, l, i) => s + (l === c ? score(i) : 0), 0) / labels.filter((l) => l === c).length;
+  assert.ok(Math.abs(mean(1) - 1) < 1e-9 && Math.abs(mean(0) + 1) < 1e-9);
+  assert.throws(() => fisherTwoClass([1, 2], [0], 1, 2, 0.1), RangeError);
 });
