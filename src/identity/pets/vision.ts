@@ -13,7 +13,7 @@ import type { Tensor, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { decodeForAnalysis, type DecodedImage } from '../runtime.js';
 import { cropMetrics, QUALITY_CROP_SIZE } from '../quality-metrics.js';
 import type { Box } from '../types.js';
-import { applyHead, frozenVector, type FeatureBlockName } from './head.js';
+import { applyHead, frozenVector, speciesScore, type FeatureBlockName } from './head.js';
 import {
   hsvHistogram,
   parseDetections,
@@ -239,6 +239,7 @@ export async function analyzePets(input: Buffer, opts: DetectOptions = DEFAULT_D
         box: a.box.map((v) => Math.round(v)) as Box,
         score: a.score,
         ...(a.speciesScores ? { speciesScores: a.speciesScores } : {}),
+        ...(models.heads.species ? { looksCat: round(speciesScore(frozenVector(f.blocks, models.heads.species.features), models.heads.species), 3) } : {}),
         embedding: Array.from(embedBlocks(models, f.blocks, a.kind), (v) => round(v, 6)),
         sharpness: round(f.sharpness, 2),
         brightness: round(f.brightness, 2),
