@@ -7,7 +7,7 @@
 // the tune cats between frozen and the dogs' map with the cats' own mean. Report animals are
 // never read here. The map is stored as one int8-quantised projection (m × d) after the mean.
 //
-//   npx tsc -p . && nice -n 10 node dist/scripts/pets/train-lda.js [--kmax 384] [--out models/pets/head.json]
+//   npx tsc -p . && nice -n 10 node dist/scripts/pets/train-lda.js [--kmax 256] [--out models/pets/head.json]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { decodeProjection, encodeProjection, speciesScore, type FeatureSpec, type HeadWeights, type PetHeadsFile, type SpeciesClassifier } from '../../src/identity/pets/head.js';
@@ -187,9 +187,9 @@ export function fitSpecies(photos: CachedPhoto[], log: (s: string) => void = con
 
 async function main() {
   const out = path.resolve(arg('--out', 'models/pets/head.json'));
-  const kmax = Number(arg('--kmax', '384'));
+  const kmax = Number(arg('--kmax', '256'));
   const photos = readFeatures();
-  const grid = { ks: [64, 128, 192, 256, 320, 384].filter((k) => k <= kmax), lambdas: [0.003, 0.03, 0.1, 0.3, 1], ms: [32, 64, 128, 1e9] };
+  const grid = { ks: [64, 128, 256].filter((k) => k <= kmax), lambdas: [0.01, 0.1, 0.5], ms: [48, 96, 1e9] };
   const specs = process.argv.includes('--no-grid') ? [TRAIN_FEATURES] : [TRAIN_FEATURES, GRID_FEATURES];
   const memo = new Map<FeatureSpec, Sample[]>();
   const of = (spec: FeatureSpec) => memo.get(spec) ?? (memo.set(spec, samples(photos, spec)), memo.get(spec)!);
