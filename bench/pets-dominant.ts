@@ -309,13 +309,25 @@ export async function main(): Promise<unknown> {
       for (const [m, n] of Object.entries(o.errors).sort((a, b) => b[1] - a[1]).slice(0, 4)) console.log(`    ${n}× ${m}`);
     }
 
-  const cross = crossSpecies(analysed, chosen);
+  // The cuts the product ships (pets/cuts.ts), when they differ from this run's tune choice.
+  const shippedRows: Record<string, Outcome> = {};
+  for (const kind of ['cat', 'dog'] as const) {
+    if (ANIMAL_CUTS[kind].cluster === chosen[kind].cluster && ANIMAL_CUTS[kind].admit === chosen[kind].admit) continue;
+    for (const part of ['tune', 'report'] as const) {
+      const o = runTrials(makeTrials(analysed, kind, part, part === 'tune' ? 101 : 202), { ...chosen, [kind]: ANIMAL_CUTS[kind] });
+      shippedRows[`${kind}/${part}`] = o;
+      console.log(`\nDominant ${kind}, ${part} part, SHIPPED cuts (cuts.ts: cluster ${ANIMAL_CUTS[kind].cluster}, admit ${ANIMAL_CUTS[kind].admit}): correct ${pct(o.correct)}, wrong ${pct(o.wrong)} (other species ${pct(o.wrongSpecies)}), ERROR ${pct(o.error)}; recall ${pct(o.recall)}`);
+      for (const [m, n] of Object.entries(o.errors).sort((a, b) => b[1] - a[1]).slice(0, 4)) console.log(`    ${n}× ${m}`);
+    }
+  }
+
+  const cross = crossSpecies(analysed, ANIMAL_CUTS);
   console.log('\nCross-species (every analysed photo recognised against every profile built from the set):');
   console.log(`  profiles: ${JSON.stringify(cross.profiles)}; photos: ${JSON.stringify(cross.photos)}`);
   console.log(`  person faces matched to a pet profile: ${cross.personVsPet}; dogs matched to a cat profile: ${cross.dogVsCat}; cats matched to a dog profile: ${cross.catVsDog}`);
   console.log(`  pet photos matched to a person profile: ${cross.petVsPerson} (without the face veto: ${cross.petVsPersonNoVeto})`);
 
-  const result = { date: new Date().toISOString(), trials: TRIALS, detection: det, veto: vetoRows.map(({ limits: _l, ...v }) => v), chosen: { cat: { cluster: chosen.cat.cluster, admit: chosen.cat.admit }, dog: { cluster: chosen.dog.cluster, admit: chosen.dog.admit } }, dominant, cross, sweep };
+  const result = { date: new Date().toISOString(), trials: TRIALS, shipped: shippedRows, detection: det, veto: vetoRows.map(({ limits: _l, ...v }) => v), chosen: { cat: { cluster: chosen.cat.cluster, admit: chosen.cat.admit }, dog: { cluster: chosen.dog.cluster, admit: chosen.dog.admit } }, dominant, cross, sweep };
   mkdirSync(OUT_DIR, { recursive: true });
   writeFileSync(path.join(OUT_DIR, process.env.BENCH_PET_CENTRE === '1' ? 'pets-dominant-centred.json' : 'pets-dominant.json'), JSON.stringify(result, null, 2));
   return result;

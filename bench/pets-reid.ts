@@ -10,11 +10,13 @@
 //   npx tsc -p . && node dist/bench/pets-reid.js        (npm run bench -- pets-reid)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { DEFAULT_FEATURES, loadHeads, type FeatureSpec, type HeadWeights } from '../src/identity/pets/head.js';
 import type { AnimalKind } from '../src/identity/pets/types.js';
 import { readFeatures } from '../scripts/pets/cache.js';
 import { householdCut, householdOutcome, householdTrials, verify } from '../scripts/pets/eval.js';
 import { embedAll, meanOf, samples } from '../scripts/pets/train.js';
+import { GRID_FEATURES, speciesAccuracy } from '../scripts/pets/train-lda.js';
 import { ensureCache } from './pets-detect.js';
 
 const OUT_DIR = path.resolve('.bench-out');
@@ -41,7 +43,14 @@ export async function main() {
       spec: shipped.features,
       head: (k) => shipped.kinds[k],
     },
+    { name: 'frozen + grid', spec: GRID_FEATURES, head: (k, m) => ({ mean: m(GRID_FEATURES, k), projection: null }) },
   ];
+  // PETS_COMPARE_HEAD=<file>: another head file (e.g. the previous shipped one) in the same run.
+  const compare = process.env.PETS_COMPARE_HEAD;
+  if (compare && existsSync(compare)) {
+    const other = loadHeads(compare);
+    variants.splice(1, 0, { name: `compare ${path.basename(compare)}`, spec: other.features, head: (k) => other.kinds[k] });
+  }
   const verifyRows: Array<Record<string, string | number>> = [];
   const houseRows: Array<Record<string, string | number>> = [];
   const cuts: Record<string, unknown> = {};
@@ -79,12 +88,23 @@ export async function main() {
       }
     }
   }
+  // The species classifier (head.json `species`): per photo, the share on the right side of 0.
+  const speciesRows = shipped.species
+    ? (['tune', 'report'] as const).map((part) => {
+        const a = speciesAccuracy(photos, shipped.species!, part);
+        return { part, photos: a.photos, 'cats look cat': pct(a.cat), 'dogs look dog': pct(a.dog) };
+      })
+    : [];
   console.log('\nverification (photo vs photo)');
   console.table(verifyRows);
   console.log('\nhouseholds (cut chosen on tune: wrong ≤ 1%)');
   console.table(houseRows);
+  if (speciesRows.length) {
+    console.log('\nspecies classifier (photo level)');
+    console.table(speciesRows);
+  }
   mkdirSync(OUT_DIR, { recursive: true });
-  writeFileSync(path.join(OUT_DIR, 'pets-reid.json'), JSON.stringify({ date: new Date().toISOString(), verifyRows, houseRows, cuts }, null, 1));
+  writeFileSync(path.join(OUT_DIR, 'pets-reid.json'), JSON.stringify({ date: new Date().toISOString(), verifyRows, houseRows, speciesRows, cuts }, null, 1));
   return { verifyRows, houseRows };
 }
 

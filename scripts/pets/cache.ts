@@ -11,6 +11,8 @@ export const PEOPLE_FILE = path.join(CACHE_DIR, 'people.jsonl');
 export interface CachedDetection {
   kind: AnimalKind;
   score: number;
+  /** Both species' best scores on the box (extractions after the species fix only). */
+  speciesScores?: Record<AnimalKind, number>;
   box: number[];
 }
 

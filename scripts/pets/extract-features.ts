@@ -2,11 +2,11 @@
 // under .cache/pets/, so training and benchmarks do not re-run the backbones. Resumable: files
 // already in the cache are skipped. Runs in this process on one wasm core (nice it).
 //
-//   npx tsc -p . && nice -n 10 node dist/scripts/pets/extract-features.js [--max-per-dog N] [--people N] [--detect-dogs N] [--only pets|people]
+//   npx tsc -p . && nice -n 10 node dist/scripts/pets/extract-features.js [--max-per-dog N] [--people N] [--detect-dogs N] [--only pets|people] [--reverse]
 //
 // One JSON line per photo in .cache/pets/features.jsonl:
 //   {file, kind, animal, width, height, detections: [{kind, score, box}], persons: [{score, box}],
-//    source: 'detection' | 'whole', blocks: {hsv, mnv2, mnv2max, mnv2mid, cn} (base64 float32)}
+//    source: 'detection' | 'whole', blocks: {hsv, mnv2, mnv2max, mnv2mid, grid, cn} (base64 float32)}
 // Cats: blocks of the best cat/dog detection (the whole photo if none). Dogs: the photos are
 // aligned 224 px face crops, so blocks of the whole crop (what a detected dog-face box gives);
 // with --detect-dogs N only the first N photos of the run get detections (and the `cn` block),
@@ -57,7 +57,10 @@ async function main() {
   const detectDogs = arg('--detect-dogs', Infinity);
   const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : 'all';
   const have = done(FEATURES_FILE);
-  const todo = only === 'people' ? [] : extractionOrder(listPets(), maxPerDog).filter((p) => !have.has(p.file));
+  const order = only === 'people' ? [] : extractionOrder(listPets(), maxPerDog);
+  // --reverse: a second process can work from the end of the order (dogs only, no detector) while
+  // the first works from the start; the cache reader drops the few photos both end up doing.
+  const todo = (process.argv.includes('--reverse') ? order.filter((p) => p.kind === 'dog').reverse() : order).filter((p) => !have.has(p.file));
   console.log(`${have.size} cached, ${todo.length} to go`);
   const t0 = Date.now();
   let n = 0;
@@ -84,7 +87,7 @@ async function main() {
         ...p,
         width: r.width,
         height: r.height,
-        detections: r.animals.map((a) => ({ kind: a.kind, score: a.score, box: a.box.map((v) => Math.round(v)) })),
+        detections: r.animals.map((a) => ({ kind: a.kind, score: a.score, speciesScores: a.speciesScores, box: a.box.map((v) => Math.round(v)) })),
         persons: r.persons.map((a) => ({ score: a.score, box: a.box.map((v) => Math.round(v)) })),
         source: useDet ? 'detection' : 'whole',
         blocks: encode(useDet ? best!.blocks! : (r.whole ?? (await wholeBlocks(p)))),

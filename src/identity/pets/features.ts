@@ -61,15 +61,32 @@ export interface DetectOptions {
  * two classes: CenterNet often labels one animal both ways, and one animal must be one subject.
  */
 export function selectDetections(dets: RawDetection[], opts: DetectOptions) {
+  const pets = dets.filter((d) => (d.cls === COCO_CAT || d.cls === COCO_DOG) && d.x2 > d.x1 && d.y2 > d.y1);
   const animals = nms(
-    dets.filter((d) => (d.cls === COCO_CAT || d.cls === COCO_DOG) && d.score >= opts.minAnimalScore && d.x2 > d.x1 && d.y2 > d.y1),
+    pets.filter((d) => d.score >= opts.minAnimalScore),
     opts.iou,
-  ).map((d) => ({ kind: (d.cls === COCO_CAT ? 'cat' : 'dog') as AnimalKind, det: d }));
+  ).map((d) => ({ kind: (d.cls === COCO_CAT ? 'cat' : 'dog') as AnimalKind, det: d, speciesScores: speciesScores(d, pets, opts.iou) }));
   const persons = nms(
     dets.filter((d) => d.cls === COCO_PERSON && d.score >= opts.minPersonScore && d.x2 > d.x1 && d.y2 > d.y1),
     opts.iou,
   );
   return { animals, persons };
+}
+
+/**
+ * Both species' evidence for one kept box: the best cat and the best dog score among the raw
+ * detections on the same animal (overlap above `iouCut`, any score), i.e. what NMS across the
+ * two labels would otherwise throw away. A profile's species is decided from these, summed
+ * over its photos (subject.ts), not from one label per photo.
+ */
+export function speciesScores(kept: RawDetection, pets: readonly RawDetection[], iouCut: number): Record<AnimalKind, number> {
+  const out: Record<AnimalKind, number> = { cat: 0, dog: 0 };
+  for (const d of pets) {
+    if (d !== kept && iou(d, kept) <= iouCut) continue;
+    const k: AnimalKind = d.cls === COCO_CAT ? 'cat' : 'dog';
+    out[k] = Math.max(out[k], Math.round(d.score * 1e4) / 1e4);
+  }
+  return out;
 }
 
 /** Detector box (input pixels of a square-padded image scaled by `scale`) → clipped image Box. */

@@ -12,7 +12,12 @@ import type { AnimalKind } from './types.js';
 export interface FeatureSpec {
   blocks: Array<{ name: FeatureBlockName; weight: number }>;
 }
-export type FeatureBlockName = 'hsv' | 'mnv2' | 'mnv2max' | 'mnv2mid' | 'cn';
+/**
+ * `grid`: out_relu averaged over 2×2 overlapping cells (rows/cols 0–3 and 3–6 of 7), 4 × 1280,
+ * cell-major; it keeps where things are on aligned crops (eyes, nose, ears), which the global
+ * poolings throw away.
+ */
+export type FeatureBlockName = 'hsv' | 'mnv2' | 'mnv2max' | 'mnv2mid' | 'cn' | 'grid';
 
 export interface HeadWeights {
   /** Mean of the (block-normalised, weighted) frozen vectors of the training animals. */
@@ -32,9 +37,23 @@ export interface QuantizedProjection {
   data: string;
 }
 
+/**
+ * A linear species classifier on frozen features (a two-class Fisher discriminant trained on
+ * the train animals): score = w·(frozen − mean) + b, the class means at +1 (cat) and −1 (dog).
+ * It only vetoes: a profile whose animal looks like the other species than the detector says
+ * is refused (subject.ts), never relabelled.
+ */
+export interface SpeciesClassifier {
+  features: FeatureSpec;
+  mean: number[];
+  w: number[];
+  b: number;
+}
+
 export interface PetHeadsFile {
   version: 1;
   features: FeatureSpec;
+  species?: SpeciesClassifier;
   kinds: Record<AnimalKind, HeadWeights & { projectionQ8?: QuantizedProjection }>;
   /** How the file was produced (script, seed, data split), for humans. */
   provenance?: Record<string, unknown>;
@@ -42,6 +61,7 @@ export interface PetHeadsFile {
 
 export interface PetHeads {
   features: FeatureSpec;
+  species?: SpeciesClassifier;
   kinds: Record<AnimalKind, HeadWeights>;
   /** true when trained weights (projection or per-feature scale) are loaded for the kind. */
   trained: Record<AnimalKind, boolean>;
@@ -86,7 +106,9 @@ export function parseHeads(raw: unknown, name = 'head file'): PetHeads {
     kinds[kind] = { mean: w.mean ?? null, scale: w.scale ?? null, projection };
   }
   const trained = (k: AnimalKind) => !!kinds[k].projection || !!kinds[k].scale;
-  return { features: f.features, kinds, trained: { cat: trained('cat'), dog: trained('dog') } };
+  const sp = f.species;
+  if (sp && (sp.w.length !== sp.mean.length || !sp.features?.blocks?.length || !Number.isFinite(sp.b))) throw new Error(`${name}: malformed species classifier`);
+  return { features: f.features, ...(sp ? { species: sp } : {}), kinds, trained: { cat: trained('cat'), dog: trained('dog') } };
 }
 
 /** Row-wise int8 quantisation of a projection (pure). */
@@ -159,4 +181,12 @@ export function applyHead(frozen: ArrayLike<number>, head: HeadWeights): Float32
     out[r] = s;
   }
   return l2(out);
+}
+
+/** Species classifier score of a frozen vector (pure): > 0 looks like a cat, < 0 like a dog. */
+export function speciesScore(frozen: ArrayLike<number>, c: SpeciesClassifier): number {
+  if (frozen.length !== c.w.length) throw new RangeError(`species classifier expects ${c.w.length} features, got ${frozen.length}`);
+  let s = c.b;
+  for (let i = 0; i < c.w.length; i++) s += c.w[i] * (frozen[i] - c.mean[i]);
+  return s;
 }

@@ -156,6 +156,20 @@ export const OUTLIER_MARGIN = 0.05;
 /** Reference photos kept for base models (as train.ts MAX_REFERENCE_PHOTOS). */
 const MAX_REFERENCES = 5;
 
+/**
+ * Pure: whether the species classifier's look of the subject's animals (mean `looksCat`, > 0
+ * cat-like) contradicts the detector's species. CenterNet calls some dogs cats in every photo
+ * (docs/pets.md), so summing its labels cannot catch them; the look is the second opinion, and
+ * a disagreement refuses the profile rather than filing the animal under the wrong species.
+ * Observations without a look (no classifier in head.json) never conflict.
+ */
+export function speciesLookConflict(obs: ReadonlyArray<{ looksCat?: number }>, kind: AnimalKind): { mean: number; photos: number } | null {
+  const looks = obs.flatMap((o) => (typeof o.looksCat === 'number' ? [o.looksCat] : []));
+  if (looks.length === 0) return null;
+  const mean = looks.reduce((a, b) => a + b, 0) / looks.length;
+  return (kind === 'cat' ? mean < 0 : mean > 0) ? { mean, photos: looks.length } : null;
+}
+
 /** Pure: the profile of the `kind` that appears most often in these photos, or an explained refusal. */
 export function decideAnimalProfile(
   urls: readonly string[],
@@ -248,6 +262,19 @@ export function decideAnimalProfile(
         ? `No photo shows a ${noun} clearly enough to learn from`
         : `Only ${subject.length} of ${urls.length} photos show the same ${noun} clearly enough`;
     return { ok: false, reports, subject: kind, message: `${what}; ${tier} training needs at least ${min}. Replace these photos: ${bad.join('; ')}.` };
+  }
+
+  const look = speciesLookConflict(subject.map((s) => s.obs), kind);
+  if (look) {
+    const other = kind === 'cat' ? 'dog' : 'cat';
+    return {
+      ok: false,
+      reports,
+      subject: kind,
+      message:
+        `The detector calls the animal in these photos a ${kind}, but it looks more like a ${other} (mean species score ${look.mean.toFixed(2)} over ${look.photos} photos): ` +
+        `the species is unclear, so no profile is made. Use photos where the animal is seen whole and clearly.`,
+    };
   }
 
   const embeddings = subject.map((s) => [...s.embedding]);

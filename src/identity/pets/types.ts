@@ -9,11 +9,15 @@ export interface AnimalDetection {
   box: Box;
   /** CenterNet class score 0..1. */
   score: number;
+  /** Best cat and dog scores on this animal (NMS merges the two labels); absent in old analyses. */
+  speciesScores?: Record<AnimalKind, number>;
 }
 
 /** A detected animal with its identity embedding (L2-normalised; compare with similarity()). */
 export interface AnimalObservation extends AnimalDetection {
   embedding: number[];
+  /** Species look from the frozen features (head.json's classifier): > 0 cat-like, < 0 dog-like. */
+  looksCat?: number;
   /** Sharpness (variance of the Laplacian on a 112 px grey crop of the box), like faces'. */
   sharpness: number;
   /** Mean luma of the box crop, 0..255. */

@@ -13,7 +13,7 @@ import type { Tensor, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { decodeForAnalysis, type DecodedImage } from '../runtime.js';
 import { cropMetrics, QUALITY_CROP_SIZE } from '../quality-metrics.js';
 import type { Box } from '../types.js';
-import { applyHead, frozenVector, type FeatureBlockName } from './head.js';
+import { applyHead, frozenVector, speciesScore, type FeatureBlockName } from './head.js';
 import {
   hsvHistogram,
   parseDetections,
@@ -36,6 +36,12 @@ export const PET_MAX_SIDE = 1024;
  * the previous session's measurement; bench/pets-detect.ts re-measures it.
  */
 export const DEFAULT_DETECT: DetectOptions = { minAnimalScore: 0.17, minPersonScore: 0.3, iou: 0.45 };
+
+/** The 2×2 overlapping cells (half-open row/column ranges of the 7×7 map) of the `grid` block. */
+const GRID_CELLS: Array<[number, number]> = [
+  [0, 4],
+  [3, 7],
+];
 
 /** Margin around the detected box for the embedding crop (some context: ears, coat). */
 export const CROP_MARGIN = 0.1;
@@ -80,9 +86,9 @@ async function runDetector(models: PetModels, image: Tensor3D, img: DecodedImage
     return {
       side,
       c5,
-      animals: animals.flatMap(({ kind, det }) => {
+      animals: animals.flatMap(({ kind, det, speciesScores }) => {
         const b = toImageBox(det, scale, img.width, img.height);
-        return b ? [{ kind, det, box: orig(b), score: round(det.score) }] : [];
+        return b ? [{ kind, det, box: orig(b), score: round(det.score), speciesScores }] : [];
       }),
       persons: persons.flatMap((det) => {
         const b = toImageBox(det, scale, img.width, img.height);
@@ -105,6 +111,7 @@ async function featureBlocks(
   img: DecodedImage,
   pass: DetectorPass | null,
   box: Box,
+  wantGrid = true,
 ): Promise<{ blocks: FeatureBlocks; sharpness: number; brightness: number }> {
   const { tf } = models;
   const toAnalysis = img.width / img.originalWidth;
@@ -135,12 +142,21 @@ async function featureBlocks(
       const batch = tf.concat([x01, tf.reverse(x01, 2)], 0);
       const [fm, mid] = models.mobilenet.predict(batch) as Tensor4D[]; // [2,7,7,1280], [2,14,14,576]
       // Pooled over space, averaged over the crop and its mirror (test-time flip).
-      return [tf.mean(tf.mean(fm, [1, 2]), 0), tf.mean(tf.max(fm, [1, 2]), 0), tf.mean(tf.mean(mid, [1, 2]), 0)];
+      const pooled = [tf.mean(tf.mean(fm, [1, 2]), 0), tf.mean(tf.max(fm, [1, 2]), 0), tf.mean(tf.mean(mid, [1, 2]), 0)];
+      if (!wantGrid) return pooled;
+      // Grid cells: the mirror's map is flipped back first so each cell averages the same place.
+      const [a, b] = tf.split(fm, 2, 0);
+      const aligned = tf.mean(tf.concat([a, tf.reverse(b, 2)], 0), 0) as Tensor3D; // [7,7,1280]
+      const cells = GRID_CELLS.flatMap(([r0, r1]) =>
+        GRID_CELLS.map(([c0, c1]) => tf.mean(tf.slice(aligned, [r0, c0, 0], [r1 - r0, c1 - c0, -1]), [0, 1])),
+      );
+      return [...pooled, tf.concat(cells, 0)];
     });
-    const [mnv2, mnv2max, mnv2mid] = await Promise.all(maps.map(async (t) => (await t.data()) as Float32Array));
+    const [mnv2, mnv2max, mnv2mid, grid] = await Promise.all(maps.map(async (t) => (await t.data()) as Float32Array));
     for (const t of maps) t.dispose();
     const hsv = hsvHistogram(pixels, MOBILENET_INPUT, MOBILENET_INPUT);
     const blocks: FeatureBlocks = { hsv, mnv2, mnv2max, mnv2mid };
+    if (grid) blocks.grid = grid;
     if (pass) {
       const s = pass.side;
       blocks.cn = roiAverage(pass.c5.data, pass.c5.H, pass.c5.W, pass.c5.C, {
@@ -157,8 +173,12 @@ async function featureBlocks(
   }
 }
 
+function headUses(models: PetModels, name: FeatureBlockName): boolean {
+  return models.heads.features.blocks.some((b) => b.name === name);
+}
+
 function needsDetectorFeatures(models: PetModels): boolean {
-  return models.heads.features.blocks.some((b) => b.name === 'cn');
+  return headUses(models, 'cn');
 }
 
 /** Feature blocks of the whole image without running the detector (no `cn`): aligned crops. */
@@ -197,7 +217,7 @@ export async function embedAnimal(img: DecodedImage, box: Box, kind: AnimalKind)
   try {
     // The detector pass is only needed when the head uses its backbone features.
     const pass = needsDetectorFeatures(models) ? await runDetector(models, image, img, DEFAULT_DETECT) : null;
-    const { blocks } = await featureBlocks(models, image, img, pass, box);
+    const { blocks } = await featureBlocks(models, image, img, pass, box, headUses(models, 'grid'));
     return embedBlocks(models, blocks, kind);
   } finally {
     image.dispose();
@@ -213,11 +233,13 @@ export async function analyzePets(input: Buffer, opts: DetectOptions = DEFAULT_D
     const pass = await runDetector(models, image, img, opts);
     const animals: AnimalObservation[] = [];
     for (const a of pass.animals) {
-      const f = await featureBlocks(models, image, img, pass, a.box);
+      const f = await featureBlocks(models, image, img, pass, a.box, headUses(models, 'grid'));
       animals.push({
         kind: a.kind,
         box: a.box.map((v) => Math.round(v)) as Box,
         score: a.score,
+        ...(a.speciesScores ? { speciesScores: a.speciesScores } : {}),
+        ...(models.heads.species ? { looksCat: round(speciesScore(frozenVector(f.blocks, models.heads.species.features), models.heads.species), 3) } : {}),
         embedding: Array.from(embedBlocks(models, f.blocks, a.kind), (v) => round(v, 6)),
         sharpness: round(f.sharpness, 2),
         brightness: round(f.brightness, 2),
@@ -259,7 +281,7 @@ export async function petFeaturesForDataset(
     for (const a of pass.animals) {
       const want = (opts.embed ?? 'all') === 'all' || (opts.embed === 'best' && a.score === best);
       const blocks = want ? (await featureBlocks(models, image, img, pass, a.box)).blocks : undefined;
-      animals.push({ kind: a.kind, box: a.box, score: a.score, blocks });
+      animals.push({ kind: a.kind, box: a.box, score: a.score, speciesScores: a.speciesScores, blocks });
     }
     const whole = opts.wholeImageFallback
       ? (await featureBlocks(models, image, img, pass, [0, 0, img.originalWidth, img.originalHeight])).blocks

@@ -151,3 +151,23 @@ test('int8 projection round-trips within a quantisation step', async () => {
   for (let r = 0; r < 2; r++) for (let c = 0; c < 3; c++) assert.ok(Math.abs(back[r][c] - m[r][c]) <= Math.abs(m[r][0] || 2) / 127 + 1e-9);
   assert.throws(() => decodeProjection({ ...encodeProjection(m), rows: 3 }), /size mismatch/);
 });
+
+test('speciesLookConflict: refuses only when the mean look contradicts the detected species', async () => {
+  const { speciesLookConflict } = await import('../../../src/identity/pets/subject.js');
+  assert.equal(speciesLookConflict([{ looksCat: 0.8 }, { looksCat: -0.2 }], 'cat'), null);
+  assert.deepEqual(speciesLookConflict([{ looksCat: -0.8 }, { looksCat: 0.2 }], 'cat'), { mean: -0.30000000000000004, photos: 2 });
+  assert.equal(speciesLookConflict([{ looksCat: -0.8 }], 'dog'), null);
+  assert.ok(speciesLookConflict([{ looksCat: 0.5 }, {}], 'dog'));
+  // No classifier in the head file: no look, no conflict.
+  assert.equal(speciesLookConflict([{}, {}], 'cat'), null);
+});
+
+test('speciesScore and the species classifier in a head file', async () => {
+  const { speciesScore } = await import('../../../src/identity/pets/head.js');
+  const species = { features: { blocks: [{ name: 'mnv2' as const, weight: 1 }] }, mean: [1, 1], w: [2, 0], b: 0.5 };
+  assert.equal(speciesScore([2, 5], species), 2.5);
+  assert.throws(() => speciesScore([1], species), RangeError);
+  const base = { version: 1, features: species.features, kinds: { cat: { mean: null, projection: null }, dog: { mean: null, projection: null } } };
+  assert.deepEqual(parseHeads({ ...base, species }).species, species);
+  assert.throws(() => parseHeads({ ...base, species: { ...species, w: [1] } }), /malformed species/);
+});
