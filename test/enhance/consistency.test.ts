@@ -42,3 +42,14 @@ test('×4 upscale (ESRGAN mixed with back-projected Lanczos) still gives the inp
   assert.ok(psnr(lo, back) > 38, `down(out) vs input ${psnr(lo, back).toFixed(2)} dB`);
   assert.ok(psnr(lo, back) > psnr(lo, plainBack), `${psnr(lo, back).toFixed(2)} vs plain ${psnr(lo, plainBack).toFixed(2)}`);
 });
+
+test('×4 without back-projection (after strong denoising) is ESRGAN alone: no mix', async () => {
+  const lo = scene(32, 32, { seed: 11, noise: 4 });
+  const plain = await upscaleTo(lo, 128, 128, { backProjection: 0, srWeightX4: 1 });
+  const mixed = await upscaleTo(lo, 128, 128, { backProjection: 0, srWeightX4: 0.6 });
+  assert.deepEqual(mixed.data, plain.data);
+  // With back-projection the weight matters.
+  const bp1 = await upscaleTo(lo, 128, 128, { backProjection: 1, srWeightX4: 1 });
+  const bp6 = await upscaleTo(lo, 128, 128, { backProjection: 1, srWeightX4: 0.6 });
+  assert.notDeepEqual(bp6.data, bp1.data);
+});
