@@ -5,7 +5,7 @@
 // the tone-free rung; identity drift: down to a plain super-resolution).
 import type { AnimalKind, AnimalObservation, IdentityEngine, FaceObservation, ImageAnalysis } from '../identity/types.js';
 import { ANIMAL_CUTS } from '../identity/pets/cuts.js';
-import { humanFaces } from '../identity/pets/veto.js';
+import { animalsOutsideFaces, humanFaces } from '../identity/pets/veto.js';
 import type { WorkerPool } from '../identity/pool.js';
 import { cosine } from '../identity/vectors.js';
 import { PAIR_THRESHOLD } from '../identity/thresholds.js';
@@ -108,7 +108,8 @@ export async function runLocalEnhance(opts: {
   const inputAnalysis = await engine.analyze(opts.input);
   // Animal heads the face detector fired on are the animals' business (animalsKept), not faces.
   const inputFaces = humanFaces(inputAnalysis);
-  const inputAnimals = inputAnalysis.animals ?? [];
+  // ...and an "animal" inside a person's face is part of that face misread.
+  const inputAnimals = animalsOutsideFaces(inputAnalysis);
   const faces = inputFaces.map((f) => f.box);
   const inputColours = await faceColours(opts.input, faces);
   const outs = await opts.pool.run<EnhanceOutput[]>('enhance', {

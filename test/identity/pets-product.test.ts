@@ -7,7 +7,7 @@ import { assignSubjects, recognizeAnalysis, type Candidate } from '../../src/ide
 import { REASONS } from '../../src/identity/screen.js';
 import { PET_REASONS, screenAnimal } from '../../src/identity/pets/screen.js';
 import { chooseSubjectKind, peel, type AnimalCuts } from '../../src/identity/pets/subject.js';
-import { humanFaces, insideShare, vetoFace } from '../../src/identity/pets/veto.js';
+import { animalsOutsideFaces, humanFaces, insideShare, vetoFace } from '../../src/identity/pets/veto.js';
 import { decideProfile, type PhotoInput } from '../../src/identity/train.js';
 import type { AnimalKind, AnimalObservation, Box, ImageAnalysis, ProfileModel } from '../../src/identity/types.js';
 import { centroid } from '../../src/identity/vectors.js';
@@ -39,6 +39,19 @@ test('the face veto: a face inside a cat or dog is its head unless a person box 
   assert.deepEqual(humanFaces(photo({ faces: [dogHead, beside], animals: [dog] })), [beside]);
   // Without animals nothing is vetoed.
   assert.deepEqual(humanFaces(photo({ faces: [dogHead] })), [dogHead]);
+});
+
+test('animalsOutsideFaces: a "cat" inside a human face is part of the face misread; a real pet stays', () => {
+  // As measured on a JPEG q15 portrait: a 49×23 "cat" (score 0.24) over an eye of a 214×243 face.
+  const personFace = face(new World(1).embed('x'), { box: [22, 6, 214, 243] as Box });
+  const falseCat = animal('cat', [1], { box: [54, 76, 49, 23] as Box, score: 0.24 });
+  const realDog = animal('dog', [1], { box: [300, 200, 200, 250] as Box });
+  assert.deepEqual(animalsOutsideFaces(photo({ faces: [personFace], animals: [falseCat, realDog] })), [realDog]);
+  // A dog's head the face detector fired on is the dog's (the veto), so the dog stays.
+  const dogHead = face(new World(1).embed('y'), { box: [340, 220, 100, 100] as Box });
+  assert.deepEqual(animalsOutsideFaces(photo({ faces: [dogHead], animals: [realDog] })), [realDog]);
+  // No faces: every animal stays.
+  assert.deepEqual(animalsOutsideFaces(photo({ animals: [falseCat, realDog] })), [falseCat, realDog]);
 });
 
 test('chooseSubjectKind: the person who appears most often against photos of each species', () => {

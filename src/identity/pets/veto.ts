@@ -54,3 +54,16 @@ export function withoutAnimalFaces(analysis: ImageAnalysis, limits: VetoLimits =
   const faces = humanFaces(analysis, limits);
   return faces.length === analysis.faces.length ? analysis : { ...analysis, faces };
 }
+
+/**
+ * The analysis's cats and dogs less those that are part of a person's face misread: a box lying
+ * mostly inside a human face (the veto's faces). Seen on a heavily compressed portrait (JPEG q15),
+ * where CenterNet called an eye region a cat; the enhance guard then demanded that "cat" survive
+ * and walked down to its gentlest rendering for nothing. A real pet is never inside a face.
+ */
+export function animalsOutsideFaces(analysis: ImageAnalysis, limits: VetoLimits = FACE_VETO) {
+  const animals = analysis.animals ?? [];
+  if (animals.length === 0 || analysis.faces.length === 0) return animals;
+  const faces = humanFaces(analysis, limits);
+  return animals.filter((a) => !faces.some((f) => insideShare(a.box, f.box) >= limits.minInsideAnimal));
+}
