@@ -9,7 +9,7 @@
 //   embedAnimal(decoded, box, kind) → Float32Array (unit length)
 //   similarity(a, b), thresholds  → ./thresholds.ts (pure)
 // Boxes are [x, y, width, height] in original-image pixels.
-import type { Tensor, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
+import type { GraphModel, Tensor, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { decodeForAnalysis, type DecodedImage } from '../runtime.js';
 import { cropMetrics, QUALITY_CROP_SIZE } from '../quality-metrics.js';
 import type { Box } from '../types.js';
@@ -24,10 +24,10 @@ import {
   type DetectOptions,
   type RawDetection,
 } from './features.js';
-import { CENTERNET_C5, CENTERNET_DETECTIONS, CENTERNET_INPUT, MOBILENET_INPUT, loadPetModels, type PetModels } from './models.js';
+import { CENTERNET_C5, CENTERNET_DETECTIONS, DETECTOR_INPUT, MOBILENET_INPUT, loadPetModels, type PetModels } from './models.js';
 import type { AnimalDetection, AnimalKind, AnimalObservation, PetAnalysis } from './types.js';
 
-/** Longest side pets are analysed at: the detector sees 512 px, crops need little more. */
+/** Longest side pets are analysed at: the detector sees at most 512 px, crops need little more. */
 export const PET_MAX_SIDE = 1024;
 
 /**
@@ -53,17 +53,30 @@ function imageTensor(models: PetModels, img: DecodedImage): Tensor3D {
   return models.tf.tensor3d(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), [img.height, img.width, 3], 'int32');
 }
 
-async function runDetector(models: PetModels, image: Tensor3D, img: DecodedImage, opts: DetectOptions): Promise<DetectorPass> {
+/** A CenterNet graph and the input side it was loaded for. */
+export interface Detector {
+  model: GraphModel;
+  input: number;
+}
+
+async function runDetector(
+  models: PetModels,
+  image: Tensor3D,
+  img: DecodedImage,
+  opts: DetectOptions,
+  detector: Detector = { model: models.centernet, input: DETECTOR_INPUT },
+): Promise<DetectorPass> {
   const { tf } = models;
+  const S = detector.input;
   const side = Math.max(img.width, img.height);
-  // Pad right/bottom to a square (coordinates stay put), then resize to the 512 input.
+  // Pad right/bottom to a square (coordinates stay put), then resize to the detector's input.
   const input = tf.tidy(() => {
     const padded = tf.pad(image, [[0, side - img.height], [0, side - img.width], [0, 0]]);
-    return tf.image.resizeBilinear(tf.cast(padded, 'float32') as Tensor3D, [CENTERNET_INPUT, CENTERNET_INPUT]).expandDims(0);
+    return tf.image.resizeBilinear(tf.cast(padded, 'float32') as Tensor3D, [S, S]).expandDims(0);
   });
   let outs: Tensor[];
   try {
-    outs = models.centernet.execute(input, [CENTERNET_DETECTIONS, CENTERNET_C5]) as Tensor[];
+    outs = detector.model.execute(input, [CENTERNET_DETECTIONS, CENTERNET_C5]) as Tensor[];
   } finally {
     input.dispose();
   }
@@ -72,7 +85,7 @@ async function runDetector(models: PetModels, image: Tensor3D, img: DecodedImage
     const rows = await detT.data();
     const dets = parseDetections(rows, detT.shape[1] ?? 0);
     const { animals, persons } = selectDetections(dets, opts);
-    const scale = CENTERNET_INPUT / side;
+    const scale = S / side;
     const toOriginal = img.originalWidth / img.width;
     const orig = (b: Box): Box => b.map((v) => v * toOriginal) as Box;
     const [, H, W, C] = c5T.shape as number[];
@@ -178,12 +191,15 @@ function embedBlocks(models: PetModels, blocks: FeatureBlocks, kind: AnimalKind)
   return applyHead(frozenVector(blocks, heads.features), heads.kinds[kind]);
 }
 
-/** Cats, dogs and people in a decoded image (boxes in original-image pixels). */
-export async function detectAnimals(img: DecodedImage, opts: DetectOptions = DEFAULT_DETECT) {
+/**
+ * Cats, dogs and people in a decoded image (boxes in original-image pixels). `detector`: another
+ * CenterNet input side (models.ts loadCenterNetAt; benchmarks compare sizes), default the product's.
+ */
+export async function detectAnimals(img: DecodedImage, opts: DetectOptions = DEFAULT_DETECT, detector?: Detector) {
   const models = await loadPetModels();
   const image = imageTensor(models, img);
   try {
-    const pass = await runDetector(models, image, img, opts);
+    const pass = await runDetector(models, image, img, opts, detector);
     return { animals: pass.animals.map(({ det: _d, ...a }) => a), persons: pass.persons };
   } finally {
     image.dispose();
