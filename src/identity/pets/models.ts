@@ -13,7 +13,7 @@ const require = createRequire(import.meta.url);
 
 export interface PetModels {
   tf: Tf;
-  /** CenterNet MobileNetV3 graph model, input [1,DETECTOR_INPUT,DETECTOR_INPUT,3] in 0..255. */
+  /** CenterNet MobileNetV3 graph model, input [1,512,512,3] in 0..255. */
   centernet: import('@tensorflow/tfjs').GraphModel;
   /** MobileNetV2 (nsfwjs) cut: [n,224,224,3] in 0..1 → [[n,7,7,1280] out_relu, [n,14,14,576] block_13_expand_relu]. */
   mobilenet: import('@tensorflow/tfjs').LayersModel;
@@ -24,12 +24,14 @@ export interface PetModels {
 /** The input side CenterNet was exported with (its graph's placeholder and size constants). */
 export const CENTERNET_INPUT = 512;
 /**
- * The side the product runs CenterNet at. The network is fully convolutional; only its input
- * placeholder and a few size constants are fixed at 512 (patched by `centernetGraph`), and its
- * cost grows with the area: bench/pets-detector-size.ts measured detection, the face veto and
- * the time at 512 / 384 / 320 on the same photos (docs/benchmarks.md).
+ * The side training's first pass runs CenterNet at (pets.detect: which kind of subject a set
+ * shows, and the face veto; no embeddings). The network is fully convolutional: only its input
+ * placeholder and a few size constants are fixed at 512 (rewritten by `loadCenterNet`), and its
+ * cost grows with the area. bench/pets-detector-size.ts measured detection, the face veto and
+ * the time at 512 / 384 / 320 on the same photos (docs/benchmarks.md). Embeddings (pets.analyze)
+ * keep 512: the re-identification head was trained and its cuts chosen on those boxes.
  */
-export const DETECTOR_INPUT = 512;
+export const SUBJECT_DETECTOR_INPUT = 320;
 export const MOBILENET_INPUT = 224;
 /** Graph nodes fetched from CenterNet besides the detections. */
 export const CENTERNET_DETECTIONS = 'tower_0/detections';
@@ -64,7 +66,7 @@ async function doLoad(): Promise<PetModels> {
   // The face models register the wasm backend and the file:// loader; reuse both.
   const { tf } = await loadModels();
   const humanDir = packageDir('@vladmandic/human', '@vladmandic/human');
-  const centernet = await loadCenterNet(tf, humanDir, DETECTOR_INPUT);
+  const centernet = await loadCenterNet(tf, humanDir, CENTERNET_INPUT);
   const mobilenet = await loadNsfwMobileNet(tf);
   const heads = loadHeads();
   return { tf, centernet, mobilenet, heads };
@@ -96,8 +98,9 @@ async function loadNsfwMobileNet(tf: Tf): Promise<import('@tensorflow/tfjs').Lay
   return tf.model({ inputs: full.inputs, outputs });
 }
 
-/** CenterNet at another input side (benchmarks compare sizes), loaded once per side. */
+/** CenterNet at another input side (training's first pass; benchmarks compare sizes), loaded once per side. */
 export function loadCenterNetAt(inputSize: number): Promise<import('@tensorflow/tfjs').GraphModel> {
+  if (inputSize === CENTERNET_INPUT) return loadPetModels().then((m) => m.centernet);
   let m = centernets.get(inputSize);
   if (!m) {
     m = loadModels().then(({ tf }) => loadCenterNet(tf, packageDir('@vladmandic/human', '@vladmandic/human'), inputSize));

@@ -5,6 +5,7 @@
 //
 // Interface (stable; the product layer builds on it):
 //   analyzePets(bytes)            → PetAnalysis {width, height, animals[{kind, box, score, embedding, ...}], persons}
+//   detectPets(bytes)             → PetDetections (boxes only, fast detector: training's first pass)
 //   detectAnimals(decoded)        → {animals: AnimalDetection[], persons}
 //   embedAnimal(decoded, box, kind) → Float32Array (unit length)
 //   similarity(a, b), thresholds  → ./thresholds.ts (pure)
@@ -24,8 +25,17 @@ import {
   type DetectOptions,
   type RawDetection,
 } from './features.js';
-import { CENTERNET_C5, CENTERNET_DETECTIONS, DETECTOR_INPUT, MOBILENET_INPUT, loadPetModels, type PetModels } from './models.js';
-import type { AnimalDetection, AnimalKind, AnimalObservation, PetAnalysis } from './types.js';
+import {
+  CENTERNET_C5,
+  CENTERNET_DETECTIONS,
+  CENTERNET_INPUT,
+  MOBILENET_INPUT,
+  SUBJECT_DETECTOR_INPUT,
+  loadCenterNetAt,
+  loadPetModels,
+  type PetModels,
+} from './models.js';
+import type { AnimalDetection, AnimalKind, AnimalObservation, PetAnalysis, PetDetections } from './types.js';
 
 /** Longest side pets are analysed at: the detector sees at most 512 px, crops need little more. */
 export const PET_MAX_SIDE = 1024;
@@ -64,7 +74,7 @@ async function runDetector(
   image: Tensor3D,
   img: DecodedImage,
   opts: DetectOptions,
-  detector: Detector = { model: models.centernet, input: DETECTOR_INPUT },
+  detector: Detector = { model: models.centernet, input: CENTERNET_INPUT },
 ): Promise<DetectorPass> {
   const { tf } = models;
   const S = detector.input;
@@ -218,6 +228,24 @@ export async function embedAnimal(img: DecodedImage, box: Box, kind: AnimalKind)
   } finally {
     image.dispose();
   }
+}
+
+/**
+ * Cats, dogs and people in one encoded image, boxes only, from the fast detector
+ * (SUBJECT_DETECTOR_INPUT): training's first pass. Animals keep the detector's box (rounded) and
+ * score; embeddings come from analyzePets, for the photos that need them.
+ */
+export async function detectPets(input: Buffer, opts: DetectOptions = DEFAULT_DETECT): Promise<PetDetections> {
+  const img = await decodeForAnalysis(input, PET_MAX_SIDE);
+  const detector = { model: await loadCenterNetAt(SUBJECT_DETECTOR_INPUT), input: SUBJECT_DETECTOR_INPUT };
+  const { animals, persons } = await detectAnimals(img, opts, detector);
+  const box = (b: Box) => b.map((v) => Math.round(v)) as Box;
+  return {
+    width: img.originalWidth,
+    height: img.originalHeight,
+    animals: animals.map((a) => ({ kind: a.kind, box: box(a.box), score: a.score })),
+    persons: persons.map((p) => ({ box: box(p.box), score: p.score })),
+  };
 }
 
 /** Full pet analysis of one encoded image: every cat and dog with its embedding, and people. */
