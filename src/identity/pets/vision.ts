@@ -12,6 +12,7 @@
 // Boxes are [x, y, width, height] in original-image pixels.
 import type { GraphModel, Tensor, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { decodeForAnalysis, type DecodedImage } from '../runtime.js';
+import { loadModels, type Tf } from '../models.js';
 import { cropMetrics, QUALITY_CROP_SIZE } from '../quality-metrics.js';
 import type { Box } from '../types.js';
 import { applyHead, frozenVector, type FeatureBlockName } from './head.js';
@@ -59,8 +60,8 @@ interface DetectorPass {
   side: number;
 }
 
-function imageTensor(models: PetModels, img: DecodedImage): Tensor3D {
-  return models.tf.tensor3d(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), [img.height, img.width, 3], 'int32');
+function imageTensor({ tf }: { tf: Tf }, img: DecodedImage): Tensor3D {
+  return tf.tensor3d(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), [img.height, img.width, 3], 'int32');
 }
 
 /** A CenterNet graph and the input side it was loaded for. */
@@ -70,7 +71,7 @@ export interface Detector {
 }
 
 async function runDetector(
-  models: PetModels,
+  models: { tf: Tf; centernet: GraphModel },
   image: Tensor3D,
   img: DecodedImage,
   opts: DetectOptions,
@@ -206,7 +207,8 @@ function embedBlocks(models: PetModels, blocks: FeatureBlocks, kind: AnimalKind)
  * CenterNet input side (models.ts loadCenterNetAt; benchmarks compare sizes), default the product's.
  */
 export async function detectAnimals(img: DecodedImage, opts: DetectOptions = DEFAULT_DETECT, detector?: Detector) {
-  const models = await loadPetModels();
+  // With its own detector, nothing else of the pet models is needed (training's first pass never loads them).
+  const models = detector ? { tf: (await loadModels()).tf, centernet: detector.model } : await loadPetModels();
   const image = imageTensor(models, img);
   try {
     const pass = await runDetector(models, image, img, opts, detector);
