@@ -250,8 +250,9 @@ test('the enhance guard counts the animals that are still themselves', () => {
   assert.equal(animalsKept([], [], cut), 0);
 });
 
-// Training's two passes (train.ts trainProfile): the first has animal boxes only; the subject
-// and the face veto are decided on it, and only an animal subject's photos get embedded.
+// Training's two passes (train.ts trainProfile): the first has animal boxes only (fast
+// detector); photos with a cat or dog get the full analysis; a person's set is decided without
+// animal embeddings, an animal's never.
 const boxesOnly = (a: ImageAnalysis): DetectionAnalysis => ({ ...a, animals: a.animals?.map(({ kind, box, score }) => ({ kind, box, score })) });
 
 test('first pass: the subject and the veto from animal boxes alone, as decideProfile decides them on full analyses', () => {
@@ -268,17 +269,18 @@ test('first pass: the subject and the veto from animal boxes alone, as decidePro
   assert.deepEqual(choice.counts, { person: 3, cat: 0, dog: 5 });
   // Without the animal boxes (no veto, no dogs) the dog-head faces would make a person of 5 photos.
   assert.equal(chooseTrainingSubject(first.map((a) => ('failed' in a ? a : { ...a, animals: [] }))).kind, 'person');
-  // The dog's photos (and only photos with animals) are embedded in the second pass.
-  assert.deepEqual(photosToEmbed(first, choice), [0, 1, 2, 3, 4]);
+  // The dog's photos (the photos with animals) get the full analysis in the second pass.
+  assert.deepEqual(photosToEmbed(first), [0, 1, 2, 3, 4]);
   // A mixed set decided for a person needs no animal embeddings at all.
   const mixed: DetectionPhotoInput[] = [
     ...Array.from({ length: 7 }, () => boxesOnly(photo({ faces: [face(fw.embed('ann'))] }))),
     ...Array.from({ length: 3 }, () => boxesOnly(photo({ animals: [animal('cat', w.embed('tom'))] }))),
     { failed: 'fetch' },
   ];
-  const personChoice = chooseTrainingSubject(mixed);
-  assert.equal(personChoice.kind, 'person');
-  assert.deepEqual(photosToEmbed(mixed, personChoice), []);
+  assert.equal(chooseTrainingSubject(mixed).kind, 'person');
+  // Only the cat photos get the full analysis; the person's photos are final after the first pass,
+  // and the decision needs no animal embeddings either way.
+  assert.deepEqual(photosToEmbed(mixed), [7, 8, 9]);
   const d = decideProfile(urls(mixed.length), mixed, 'standard', opts);
   assert.equal(d.ok, true);
   assert.equal(d.ok && d.model.subject, 'person');
@@ -293,7 +295,7 @@ test('second pass: an animal subject decided from boxes only is refused loudly, 
   ];
   const first = full.map(boxesOnly);
   assert.throws(() => decideProfile(urls(10), first, 'standard', opts), /lack embeddings/);
-  const second = first.map((a, i) => (photosToEmbed(first, chooseTrainingSubject(first)).includes(i) ? full[i] : a));
+  const second = first.map((a, i) => (photosToEmbed(first).includes(i) ? full[i] : a));
   assert.deepEqual(decideProfile(urls(10), second, 'standard', opts), decideProfile(urls(10), full as PhotoInput[], 'standard', opts));
   assert.equal(decideProfile(urls(10), second, 'standard', opts).ok, true);
 });
