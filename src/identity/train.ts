@@ -13,7 +13,7 @@ import type { AnimalKind, Box, DetectionAnalysis, FaceObservation, IdentityEngin
 import { ANIMAL_CUTS } from './pets/cuts.js';
 import { PET_REASONS, type PetQualityLimits } from './pets/screen.js';
 import { chooseSubjectKind, decideAnimalProfile, type AnimalCuts, type KindChoice } from './pets/subject.js';
-import { withoutAnimalFaces } from './pets/veto.js';
+import { FACE_VETO, insideShare, withoutAnimalFaces, type VetoLimits } from './pets/veto.js';
 import { centroid, cosine } from './vectors.js';
 
 export type TrainingTier = 'standard' | 'fast';
@@ -101,13 +101,21 @@ export function chooseTrainingSubject(inputs: readonly DetectionPhotoInput[]): K
 
 /**
  * Pure: the photos training's second pass analyses in full (512 px detector and embeddings):
- * every photo in which the fast first pass found a cat or a dog. Their boxes, veto and
- * embeddings are then exactly the full analysis's (the one the veto limits and the animal cuts
- * were calibrated on: the fast detector alone kept more dog-head faces, bench/pets-detector-size.ts);
- * photos without any animal, most of a person's set, are final after the first pass.
+ * every photo in which the fast first pass found a cat or a dog, and every photo with a face
+ * that no person box of the fast pass holds (the fast detector misses some dogs whose heads the
+ * face detector took for faces: bench/pets-detector-size.ts). Their boxes, veto and embeddings
+ * are then exactly the full analysis's, the one the veto limits and the animal cuts were
+ * calibrated on. The rest, a person's usual photos (a face inside a person, no animal), are
+ * final after the first pass.
  */
-export function photosToEmbed(inputs: readonly DetectionPhotoInput[]): number[] {
-  return inputs.flatMap((input, i) => (!('failed' in input) && (input.animals?.length ?? 0) > 0 ? [i] : []));
+export function photosToEmbed(inputs: readonly DetectionPhotoInput[], limits: VetoLimits = FACE_VETO): number[] {
+  return inputs.flatMap((input, i) => {
+    if ('failed' in input) return [];
+    if ((input.animals?.length ?? 0) > 0) return [i];
+    const persons = input.persons ?? [];
+    const unexplained = input.faces.some((f) => !persons.some((p) => insideShare(f.box, p.box) >= limits.minInsidePerson));
+    return unexplained ? [i] : [];
+  });
 }
 
 /** Whether every animal of every photo carries its embedding (the second pass ran where needed). */
@@ -375,9 +383,9 @@ export async function trainProfile(
   onProgress?: (p: number) => void,
 ): Promise<TrainingOutcome> {
   // Two passes: faces and animal boxes for every photo (the fast pet detector), then the full
-  // pet analysis (512 px detector, embeddings) of the photos showing a cat or a dog. Photos
-  // without animals, nearly all of a person's set, never pay for the full pet models (issue
-  // #3's time targets); the decision then runs on full analyses wherever an animal is seen.
+  // pet analysis (512 px detector, embeddings) of the photos showing a cat or a dog or a face
+  // no person holds (photosToEmbed). A person's usual photos never pay for the full pet models
+  // (issue #3's time targets); the decision runs on full analyses wherever an animal may be.
   const inputs: DetectionPhotoInput[] = new Array(photos.length);
   await eachPhoto(photos.length, async (i) => {
     const p = photos[i];

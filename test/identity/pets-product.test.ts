@@ -272,8 +272,9 @@ test('first pass: the subject and the veto from animal boxes alone, as decidePro
   // The dog's photos (the photos with animals) get the full analysis in the second pass.
   assert.deepEqual(photosToEmbed(first), [0, 1, 2, 3, 4]);
   // A mixed set decided for a person needs no animal embeddings at all.
+  const inPerson = { persons: [{ box: [0, 0, 640, 480] as Box, score: 0.9 }] };
   const mixed: DetectionPhotoInput[] = [
-    ...Array.from({ length: 7 }, () => boxesOnly(photo({ faces: [face(fw.embed('ann'))] }))),
+    ...Array.from({ length: 7 }, () => boxesOnly(photo({ faces: [face(fw.embed('ann'))], ...inPerson }))),
     ...Array.from({ length: 3 }, () => boxesOnly(photo({ animals: [animal('cat', w.embed('tom'))] }))),
     { failed: 'fetch' },
   ];
@@ -281,6 +282,11 @@ test('first pass: the subject and the veto from animal boxes alone, as decidePro
   // Only the cat photos get the full analysis; the person's photos are final after the first pass,
   // and the decision needs no animal embeddings either way.
   assert.deepEqual(photosToEmbed(mixed), [7, 8, 9]);
+  // A face that no person box holds, with no animal found, may be a dog the fast pass missed: full analysis.
+  const unexplained = boxesOnly(photo({ faces: [face(fw.embed('ann'))] }));
+  assert.deepEqual(photosToEmbed([...mixed, unexplained]), [7, 8, 9, 11]);
+  const outside = boxesOnly(photo({ faces: [face(fw.embed('ann'), { box: [600, 400, 100, 100] as Box })], ...inPerson }));
+  assert.deepEqual(photosToEmbed([outside]), [0]);
   const d = decideProfile(urls(mixed.length), mixed, 'standard', opts);
   assert.equal(d.ok, true);
   assert.equal(d.ok && d.model.subject, 'person');
