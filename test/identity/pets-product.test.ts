@@ -261,7 +261,9 @@ test('first pass: the subject and the veto from animal boxes alone, as decidePro
   const dogHead = (n: string) => face(fw.embed(n), { box: [120, 60, 100, 100] as Box });
   // Five dog photos whose dog heads the face detector took for (one) face: the veto still removes them.
   const dogs: ImageAnalysis[] = Array.from({ length: 5 }, () => photo({ faces: [dogHead('rex-head')], animals: [animal('dog', w.embed('rex'))] }));
-  const people: ImageAnalysis[] = Array.from({ length: 3 }, () => photo({ faces: [face(fw.embed('ann'), { box: [400, 60, 120, 140] as Box })] }));
+  const people: ImageAnalysis[] = Array.from({ length: 3 }, () =>
+    photo({ faces: [face(fw.embed('ann'), { box: [400, 60, 120, 140] as Box })], persons: [{ box: [380, 20, 200, 460] as Box, score: 0.9 }] }),
+  );
   const full = [...dogs, ...people];
   const first: DetectionPhotoInput[] = full.map(boxesOnly);
   const choice = chooseTrainingSubject(first);
