@@ -100,18 +100,17 @@ export function chooseTrainingSubject(inputs: readonly DetectionPhotoInput[]): K
 }
 
 /**
- * Pure: the photos training's second pass analyses in full (512 px detector and embeddings):
- * every photo in which the fast first pass found a cat or a dog, and every photo with a face
- * that no person box of the fast pass holds (the fast detector misses some dogs whose heads the
- * face detector took for faces: bench/pets-detector-size.ts). Their boxes, veto and embeddings
- * are then exactly the full analysis's, the one the veto limits and the animal cuts were
- * calibrated on. The rest, a person's usual photos (a face inside a person, no animal), are
- * final after the first pass.
+ * Pure: the photos training's second pass analyses in full (512 px detector and embeddings).
+ * Only a photo that is plainly a person's is final after the fast first pass: no cat or dog
+ * found, at least one face, and every face inside a person box. Everything else may show an
+ * animal the fast detector missed (it misses some dogs whose heads the face detector took for
+ * faces, bench/pets-detector-size.ts), so its boxes, veto and embeddings are the full
+ * analysis's, the one the veto limits and the animal cuts were calibrated on.
  */
 export function photosToEmbed(inputs: readonly DetectionPhotoInput[], limits: VetoLimits = FACE_VETO): number[] {
   return inputs.flatMap((input, i) => {
     if ('failed' in input) return [];
-    if ((input.animals?.length ?? 0) > 0) return [i];
+    if ((input.animals?.length ?? 0) > 0 || input.faces.length === 0) return [i];
     const persons = input.persons ?? [];
     const unexplained = input.faces.some((f) => !persons.some((p) => insideShare(f.box, p.box) >= limits.minInsidePerson));
     return unexplained ? [i] : [];
@@ -383,9 +382,9 @@ export async function trainProfile(
   onProgress?: (p: number) => void,
 ): Promise<TrainingOutcome> {
   // Two passes: faces and animal boxes for every photo (the fast pet detector), then the full
-  // pet analysis (512 px detector, embeddings) of the photos showing a cat or a dog or a face
-  // no person holds (photosToEmbed). A person's usual photos never pay for the full pet models
-  // (issue #3's time targets); the decision runs on full analyses wherever an animal may be.
+  // pet analysis (512 px detector, embeddings) of every photo that is not plainly a person's
+  // (photosToEmbed). A person's usual photos never pay for the full pet models (issue #3's time
+  // targets); the decision runs on full analyses wherever an animal may be.
   const inputs: DetectionPhotoInput[] = new Array(photos.length);
   await eachPhoto(photos.length, async (i) => {
     const p = photos[i];

@@ -289,6 +289,8 @@ test('first pass: the subject and the veto from animal boxes alone, as decidePro
   assert.deepEqual(photosToEmbed([...mixed, unexplained]), [7, 8, 9, 11]);
   const outside = boxesOnly(photo({ faces: [face(fw.embed('ann'), { box: [600, 400, 100, 100] as Box })], ...inPerson }));
   assert.deepEqual(photosToEmbed([outside]), [0]);
+  // Nothing found at all (no face, no animal): maybe an animal the fast pass missed.
+  assert.deepEqual(photosToEmbed([boxesOnly(photo()), boxesOnly(photo(inPerson))]), [0, 1]);
   const d = decideProfile(urls(mixed.length), mixed, 'standard', opts);
   assert.equal(d.ok, true);
   assert.equal(d.ok && d.model.subject, 'person');
