@@ -14,7 +14,7 @@ import { PET_MAX_SIDE, detectAnimals, type Detector } from '../src/identity/pets
 import { humanFaces } from '../src/identity/pets/veto.js';
 import type { AnimalObservation } from '../src/identity/pets/types.js';
 import type { ImageAnalysis } from '../src/identity/types.js';
-import { photosToEmbed } from '../src/identity/train.js';
+import { photosForFullPetAnalysis } from '../src/identity/train.js';
 import { selection } from './pets-data.js';
 
 const SIDES = (process.env.BENCH_SIDES ?? '512,384,320').split(',').map(Number);
@@ -58,8 +58,8 @@ export async function main() {
       const best = [...r.animals].sort((a, b) => b.score - a.score)[0];
       const animals = r.animals.map((a) => ({ ...a, embedding: [], sharpness: 0, brightness: 0 }) as AnimalObservation);
       const kept = humanFaces({ ...faces, animals, persons: r.persons }).length;
-      // Whether training's second pass would analyse this photo in full (train.ts photosToEmbed).
-      const full = photosToEmbed([{ ...faces, animals: r.animals, persons: r.persons }]).length > 0;
+      // Whether training's second pass would analyse this photo in full (train.ts photosForFullPetAnalysis).
+      const full = photosForFullPetAnalysis([{ ...faces, animals: r.animals, persons: r.persons }]).length > 0;
       row.at[d.input] = { best: best?.kind ?? null, anyAnimal: r.animals.length > 0, persons: r.persons.length, kept, ms, full };
     }
     rows.push(row);
@@ -82,7 +82,7 @@ export async function main() {
       // As training runs it (train.ts): photos where this side finds a cat or dog get the full
       // 512 analysis, so their veto is the 512 one; the rest keep this side's.
       r['kept, 512 where an animal was found'] = petFaces.reduce((a, x) => a + (x.at[s].anyAnimal && x.at[512] ? x.at[512].kept : x.at[s].kept), 0);
-      r['kept as training runs (photosToEmbed)'] = petFaces.reduce((a, x) => a + (x.at[s].full && x.at[512] ? x.at[512].kept : x.at[s].kept), 0);
+      r['kept as training runs (photosForFullPetAnalysis)'] = petFaces.reduce((a, x) => a + (x.at[s].full && x.at[512] ? x.at[512].kept : x.at[s].kept), 0);
       table.push(r);
     }
   }

@@ -87,6 +87,7 @@ export function findDuplicates(inputs: readonly DetectionPhotoInput[]): number[]
 export type PhotoInput = ImageAnalysis | { failed: FailureKind; detail?: string };
 /** The same from training's first pass: cats and dogs as boxes only, not embedded (IdentityEngine.analyzeForSubject). */
 export type DetectionPhotoInput = DetectionAnalysis | { failed: FailureKind; detail?: string };
+export type FailureKind = 'fetch' | 'decode' | 'tooLarge';
 
 /**
  * Pure: who the photos are of, decideProfile's first step: faces the veto gives to an animal
@@ -107,7 +108,7 @@ export function chooseTrainingSubject(inputs: readonly DetectionPhotoInput[]): K
  * faces, bench/pets-detector-size.ts), so its boxes, veto and embeddings are the full
  * analysis's, the one the veto limits and the animal cuts were calibrated on.
  */
-export function photosToEmbed(inputs: readonly DetectionPhotoInput[], limits: VetoLimits = FACE_VETO): number[] {
+export function photosForFullPetAnalysis(inputs: readonly DetectionPhotoInput[], limits: VetoLimits = FACE_VETO): number[] {
   return inputs.flatMap((input, i) => {
     if ('failed' in input) return [];
     if ((input.animals?.length ?? 0) > 0 || input.faces.length === 0) return [i];
@@ -121,7 +122,6 @@ export function photosToEmbed(inputs: readonly DetectionPhotoInput[], limits: Ve
 function allEmbedded(inputs: readonly DetectionPhotoInput[]): inputs is readonly PhotoInput[] {
   return inputs.every((i) => 'failed' in i || (i.animals ?? []).every((a) => Array.isArray((a as { embedding?: unknown }).embedding)));
 }
-export type FailureKind = 'fetch' | 'decode' | 'tooLarge';
 
 /**
  * Which step failed, from the caller's error text (an ApiError code such as IMAGE_UNREADABLE
@@ -172,7 +172,7 @@ export function decideProfile(
   const choice = chooseTrainingSubject(inputs);
   if (choice.kind === 'cat' || choice.kind === 'dog') {
     // A person's set may come from the first pass alone; an animal's needs its embeddings.
-    if (!allEmbedded(clean)) throw new Error(`decideProfile: the subject is a ${choice.kind} but animals lack embeddings (photosToEmbed)`);
+    if (!allEmbedded(clean)) throw new Error(`decideProfile: the subject is a ${choice.kind} but animals lack embeddings (photosForFullPetAnalysis)`);
     const cuts = opts.animalCuts?.[choice.kind] ?? ANIMAL_CUTS[choice.kind];
     return decideAnimalProfile(urls, clean, choice.kind, MIN_ACCEPTED[tier], tier, cuts, opts.petLimits, opts.recover ?? true);
   }
@@ -383,7 +383,7 @@ export async function trainProfile(
 ): Promise<TrainingOutcome> {
   // Two passes: faces and animal boxes for every photo (the fast pet detector), then the full
   // pet analysis (512 px detector, embeddings) of every photo that is not plainly a person's
-  // (photosToEmbed). A person's usual photos never pay for the full pet models (issue #3's time
+  // (photosForFullPetAnalysis). A person's usual photos never pay for the full pet models (issue #3's time
   // targets); the decision runs on full analyses wherever an animal may be.
   const inputs: DetectionPhotoInput[] = new Array(photos.length);
   await eachPhoto(photos.length, async (i) => {
@@ -397,7 +397,7 @@ export async function trainProfile(
       inputs[i] = { failed: 'decode', detail: err.detail };
     }
   }, (done) => onProgress?.((FIRST_PASS_PROGRESS * done) / Math.max(1, photos.length)));
-  const second = photosToEmbed(inputs);
+  const second = photosForFullPetAnalysis(inputs);
   await eachPhoto(second.length, async (k) => {
     const i = second[k];
     const a = inputs[i] as DetectionAnalysis;

@@ -8,7 +8,7 @@ import { REASONS } from '../../src/identity/screen.js';
 import { PET_REASONS, screenAnimal } from '../../src/identity/pets/screen.js';
 import { chooseSubjectKind, peel, type AnimalCuts } from '../../src/identity/pets/subject.js';
 import { humanFaces, insideShare, vetoFace } from '../../src/identity/pets/veto.js';
-import { chooseTrainingSubject, decideProfile, photosToEmbed, type DetectionPhotoInput, type PhotoInput } from '../../src/identity/train.js';
+import { chooseTrainingSubject, decideProfile, photosForFullPetAnalysis, type DetectionPhotoInput, type PhotoInput } from '../../src/identity/train.js';
 import type { AnimalKind, AnimalObservation, Box, DetectionAnalysis, ImageAnalysis, ProfileModel } from '../../src/identity/types.js';
 import { centroid } from '../../src/identity/vectors.js';
 import { animalsKept } from '../../src/studio/enhance.js';
@@ -272,7 +272,7 @@ test('first pass: the subject and the veto from animal boxes alone, as decidePro
   // Without the animal boxes (no veto, no dogs) the dog-head faces would make a person of 5 photos.
   assert.equal(chooseTrainingSubject(first.map((a) => ('failed' in a ? a : { ...a, animals: [] }))).kind, 'person');
   // The dog's photos (the photos with animals) get the full analysis in the second pass.
-  assert.deepEqual(photosToEmbed(first), [0, 1, 2, 3, 4]);
+  assert.deepEqual(photosForFullPetAnalysis(first), [0, 1, 2, 3, 4]);
   // A mixed set decided for a person needs no animal embeddings at all.
   const inPerson = { persons: [{ box: [0, 0, 640, 480] as Box, score: 0.9 }] };
   const mixed: DetectionPhotoInput[] = [
@@ -283,14 +283,14 @@ test('first pass: the subject and the veto from animal boxes alone, as decidePro
   assert.equal(chooseTrainingSubject(mixed).kind, 'person');
   // Only the cat photos get the full analysis; the person's photos are final after the first pass,
   // and the decision needs no animal embeddings either way.
-  assert.deepEqual(photosToEmbed(mixed), [7, 8, 9]);
+  assert.deepEqual(photosForFullPetAnalysis(mixed), [7, 8, 9]);
   // A face that no person box holds, with no animal found, may be a dog the fast pass missed: full analysis.
   const unexplained = boxesOnly(photo({ faces: [face(fw.embed('ann'))] }));
-  assert.deepEqual(photosToEmbed([...mixed, unexplained]), [7, 8, 9, 11]);
+  assert.deepEqual(photosForFullPetAnalysis([...mixed, unexplained]), [7, 8, 9, 11]);
   const outside = boxesOnly(photo({ faces: [face(fw.embed('ann'), { box: [600, 400, 100, 100] as Box })], ...inPerson }));
-  assert.deepEqual(photosToEmbed([outside]), [0]);
+  assert.deepEqual(photosForFullPetAnalysis([outside]), [0]);
   // Nothing found at all (no face, no animal): maybe an animal the fast pass missed.
-  assert.deepEqual(photosToEmbed([boxesOnly(photo()), boxesOnly(photo(inPerson))]), [0, 1]);
+  assert.deepEqual(photosForFullPetAnalysis([boxesOnly(photo()), boxesOnly(photo(inPerson))]), [0, 1]);
   const d = decideProfile(urls(mixed.length), mixed, 'standard', opts);
   assert.equal(d.ok, true);
   assert.equal(d.ok && d.model.subject, 'person');
@@ -305,7 +305,7 @@ test('second pass: an animal subject decided from boxes only is refused loudly, 
   ];
   const first = full.map(boxesOnly);
   assert.throws(() => decideProfile(urls(10), first, 'standard', opts), /lack embeddings/);
-  const second = first.map((a, i) => (photosToEmbed(first).includes(i) ? full[i] : a));
+  const second = first.map((a, i) => (photosForFullPetAnalysis(first).includes(i) ? full[i] : a));
   assert.deepEqual(decideProfile(urls(10), second, 'standard', opts), decideProfile(urls(10), full as PhotoInput[], 'standard', opts));
   assert.equal(decideProfile(urls(10), second, 'standard', opts).ok, true);
 });
