@@ -30,7 +30,8 @@ export interface LabelledSubject {
 /** Dogs with at least this many photos can be a training set's subject (7 photos + spares). */
 export const MIN_SUBJECT_DOG_PHOTOS = 7;
 
-function selection(): Omit<LabelledSubject, 'analysis'>[] {
+/** The labelled photos without analyses (also bench/pets-detector-size.ts). */
+export function selection(): Omit<LabelledSubject, 'analysis'>[] {
   const maxDogs = Number(process.env.BENCH_PET_DOGS ?? 20);
   const people = Number(process.env.BENCH_PET_PEOPLE ?? 80);
   const extraDogs = Number(process.env.BENCH_PET_EXTRA_DOGS ?? 30);

@@ -1,7 +1,7 @@
 // `npm run bench [-- name ...]`: runs the benchmarks one after another (never in parallel:
 // this machine has 2 shared cores) and prints each one's table. Results also land in
 // .bench-out/*.json; docs/benchmarks.md records them with the command that produced them.
-const ALL = ['identity-verify', 'identity-identify', 'identity-dominant', 'training', 'enhance', 'enhance-tone', 'poll', 'scale-training', 'identity-loop', 'screening', 'tone-stage', 'sr-mix', 'pets-detect', 'pets-reid', 'identity-repair-margin', 'pets-dominant'] as const;
+const ALL = ['identity-verify', 'identity-identify', 'identity-dominant', 'training', 'enhance', 'enhance-tone', 'poll', 'scale-training', 'identity-loop', 'screening', 'tone-stage', 'sr-mix', 'pets-detect', 'pets-reid', 'identity-repair-margin', 'pets-dominant', 'pets-detector-size'] as const;
 
 async function run() {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

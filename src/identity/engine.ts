@@ -1,9 +1,9 @@
 // The identity engine as the product uses it: every model call goes to the worker pool, so
 // the HTTP event loop never runs inference.
-import type { Box, IdentityEngine, ImageAnalysis } from './types.js';
+import type { Box, DetectionAnalysis, IdentityEngine, ImageAnalysis } from './types.js';
 import { WorkerPool, transferableCopy } from './pool.js';
 import type { EmbedOptions } from './runtime.js';
-import type { PetAnalysis } from './pets/types.js';
+import type { PetAnalysis, PetDetections } from './pets/types.js';
 
 /** Compiled worker entry, next to this file in dist/src/identity/. */
 export const WORKER_URL = new URL('./worker.js', import.meta.url);
@@ -13,7 +13,7 @@ export interface IdentityEngineOptions {
   workers?: number;
   /** Embedding variant (benchmarks compare them); default DEFAULT_EMBED_OPTIONS. */
   embed?: EmbedOptions;
-  /** Also find cats, dogs and people (pets.analyze) in every analysis; default true. */
+  /** Also find cats, dogs and people (pets.analyze; pets.detect in analyzeForSubject) in every analysis; default true. */
   pets?: boolean;
   /** A task (analysis, enhancement) running longer is abandoned and its worker replaced; default none. */
   taskTimeoutMs?: number;
@@ -24,6 +24,8 @@ export interface IdentityRuntime extends IdentityEngine {
   cropFace(image: Buffer, box: Box, opts?: { size?: number; margin?: number }): Promise<Buffer>;
   /** Cats, dogs (with identity embeddings) and people in an image: pets/vision.ts analyzePets. */
   analyzePets(image: Buffer): Promise<PetAnalysis>;
+  /** Cats, dogs and people as boxes, from the fast detector: pets/vision.ts detectPets. */
+  detectPets(image: Buffer): Promise<PetDetections>;
   /** The pool, so enhancement tasks (`enhance.*`) can share the same workers. */
   readonly pool: WorkerPool;
 }
@@ -42,21 +44,37 @@ export async function createIdentityEngine(opts: IdentityEngineOptions = {}): Pr
     await pool.close();
     throw err;
   }
+  const faces = (image: Buffer) => {
+    const ab = transferableCopy(image);
+    return pool.run<ImageAnalysis>('identity.analyze', { image: new Uint8Array(ab), options: opts.embed }, [ab]);
+  };
+  // Faces and pets are two tasks, so two workers can run them at once; one analysis for the
+  // product (the face veto and the subject decision need both).
+  async function facesWith(image: Buffer, petTask: 'pets.analyze'): Promise<ImageAnalysis>;
+  async function facesWith(image: Buffer, petTask: 'pets.detect'): Promise<DetectionAnalysis>;
+  async function facesWith(image: Buffer, petTask: 'pets.analyze' | 'pets.detect'): Promise<DetectionAnalysis> {
+    const f0 = faces(image);
+    const petAb = transferableCopy(image);
+    const p0 = pool.run<PetAnalysis | PetDetections>(petTask, { image: new Uint8Array(petAb) }, [petAb]);
+    const [f, p] = await Promise.allSettled([f0, p0]);
+    // An undecodable image fails both; the face task's error is the one callers know.
+    if (f.status === 'rejected') throw f.reason;
+    if (p.status === 'rejected') throw p.reason;
+    return { ...f.value, animals: p.value.animals, persons: p.value.persons };
+  }
   return {
     pool,
-    async analyze(image: Buffer, o: { pets?: boolean } = {}): Promise<ImageAnalysis> {
+    analyze(image: Buffer, o: { pets?: boolean } = {}): Promise<ImageAnalysis> {
+      if (opts.pets === false || o.pets === false) return faces(image);
+      return facesWith(image, 'pets.analyze');
+    },
+    analyzeForSubject(image: Buffer): Promise<DetectionAnalysis> {
+      if (opts.pets === false) return faces(image);
+      return facesWith(image, 'pets.detect');
+    },
+    detectPets(image: Buffer): Promise<PetDetections> {
       const ab = transferableCopy(image);
-      const faces = pool.run<ImageAnalysis>('identity.analyze', { image: new Uint8Array(ab), options: opts.embed }, [ab]);
-      if (opts.pets === false || o.pets === false) return faces;
-      // Faces and pets are two tasks, so two workers can run them at once; one analysis for
-      // the product (the face veto and recognition need both).
-      const petAb = transferableCopy(image);
-      const pets = pool.run<PetAnalysis>('pets.analyze', { image: new Uint8Array(petAb) }, [petAb]);
-      const [f, p] = await Promise.allSettled([faces, pets]);
-      // An undecodable image fails both; the face task's error is the one callers know.
-      if (f.status === 'rejected') throw f.reason;
-      if (p.status === 'rejected') throw p.reason;
-      return { ...f.value, animals: p.value.animals, persons: p.value.persons };
+      return pool.run<PetDetections>('pets.detect', { image: new Uint8Array(ab) }, [ab]);
     },
     analyzePets(image: Buffer): Promise<PetAnalysis> {
       const ab = transferableCopy(image);

@@ -163,7 +163,7 @@ export function prominence(face: FaceObservation, width: number, height: number)
 }
 
 /** Index of the photo's main face (most prominent), or -1 when there is none. */
-export function primaryFace(analysis: ImageAnalysis): number {
+export function primaryFace(analysis: Pick<ImageAnalysis, 'faces' | 'width' | 'height'>): number {
   let best = -1;
   let bestScore = -Infinity;
   analysis.faces.forEach((f, i) => {

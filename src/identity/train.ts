@@ -9,11 +9,11 @@ import type { PhotoReport } from '../store/types.js';
 import { clusterFaces, type ClusterItem } from './cluster.js';
 import { REASONS, primaryFace, referenceQuality, screenFace, type QualityLimits, type Reason } from './screen.js';
 import { CLUSTER_THRESHOLD, TRAINING_ADMIT_THRESHOLD, centroidThreshold } from './thresholds.js';
-import type { AnimalKind, Box, FaceObservation, IdentityEngine, ImageAnalysis, ProfileModel, SubjectKind } from './types.js';
+import type { AnimalKind, Box, DetectionAnalysis, FaceObservation, IdentityEngine, ImageAnalysis, ProfileModel, SubjectKind } from './types.js';
 import { ANIMAL_CUTS } from './pets/cuts.js';
 import { PET_REASONS, type PetQualityLimits } from './pets/screen.js';
-import { chooseSubjectKind, decideAnimalProfile, type AnimalCuts } from './pets/subject.js';
-import { withoutAnimalFaces } from './pets/veto.js';
+import { chooseSubjectKind, decideAnimalProfile, type AnimalCuts, type KindChoice } from './pets/subject.js';
+import { FACE_VETO, insideShare, withoutAnimalFaces, type VetoLimits } from './pets/veto.js';
 import { centroid, cosine } from './vectors.js';
 
 export type TrainingTier = 'standard' | 'fast';
@@ -67,7 +67,7 @@ export const DUPLICATE_SIMILARITY = 0.9999;
  * one of that photo's at DUPLICATE_SIMILARITY), or -1. A copy adds no information, but counted
  * again it would make one photo's person "appear most often" and fill MIN_ACCEPTED by itself.
  */
-export function findDuplicates(inputs: readonly PhotoInput[]): number[] {
+export function findDuplicates(inputs: readonly DetectionPhotoInput[]): number[] {
   const dup = inputs.map(() => -1);
   inputs.forEach((b, j) => {
     if ('failed' in b || b.faces.length === 0) return;
@@ -85,7 +85,43 @@ export function findDuplicates(inputs: readonly PhotoInput[]): number[] {
 
 /** What the engine said about each photo, or why there is nothing to say. */
 export type PhotoInput = ImageAnalysis | { failed: FailureKind; detail?: string };
+/** The same from training's first pass: cats and dogs as boxes only, not embedded (IdentityEngine.analyzeForSubject). */
+export type DetectionPhotoInput = DetectionAnalysis | { failed: FailureKind; detail?: string };
 export type FailureKind = 'fetch' | 'decode' | 'tooLarge';
+
+/**
+ * Pure: who the photos are of, decideProfile's first step: faces the veto gives to an animal
+ * are dropped, copies of a photo are not counted, then the most frequent kind wins
+ * (pets/subject.ts). Needs animal boxes only (a person's set is decided without embeddings).
+ */
+export function chooseTrainingSubject(inputs: readonly DetectionPhotoInput[]): KindChoice {
+  const clean = inputs.map((i) => ('failed' in i ? i : withoutAnimalFaces(i)));
+  const faceCopies = new Set(findDuplicates(clean).flatMap((d, i) => (d >= 0 ? [i] : [])));
+  return chooseSubjectKind(clean, faceCopies);
+}
+
+/**
+ * Pure: the photos training's second pass analyses in full (512 px detector and embeddings).
+ * Only a photo that is plainly a person's is final after the fast first pass: no cat or dog
+ * found, at least one face, and every face inside a person box. Everything else may show an
+ * animal the fast detector missed (it misses some dogs whose heads the face detector took for
+ * faces, bench/pets-detector-size.ts), so its boxes, veto and embeddings are the full
+ * analysis's, the one the veto limits and the animal cuts were calibrated on.
+ */
+export function photosForFullPetAnalysis(inputs: readonly DetectionPhotoInput[], limits: VetoLimits = FACE_VETO): number[] {
+  return inputs.flatMap((input, i) => {
+    if ('failed' in input) return [];
+    if ((input.animals?.length ?? 0) > 0 || input.faces.length === 0) return [i];
+    const persons = input.persons ?? [];
+    const unexplained = input.faces.some((f) => !persons.some((p) => insideShare(f.box, p.box) >= limits.minInsidePerson));
+    return unexplained ? [i] : [];
+  });
+}
+
+/** Whether every animal of every photo carries its embedding (the second pass ran where needed). */
+function allEmbedded(inputs: readonly DetectionPhotoInput[]): inputs is readonly PhotoInput[] {
+  return inputs.every((i) => 'failed' in i || (i.animals ?? []).every((a) => Array.isArray((a as { embedding?: unknown }).embedding)));
+}
 
 /**
  * Which step failed, from the caller's error text (an ApiError code such as IMAGE_UNREADABLE
@@ -127,15 +163,16 @@ export interface DecideOptions {
  */
 export function decideProfile(
   urls: readonly string[],
-  inputs: readonly PhotoInput[],
+  inputs: readonly DetectionPhotoInput[],
   tier: TrainingTier,
   opts: DecideOptions = {},
 ): Decision {
   if (urls.length !== inputs.length) throw new RangeError('urls and inputs differ in length');
   const clean = inputs.map((i) => ('failed' in i ? i : withoutAnimalFaces(i)));
-  const faceCopies = new Set(findDuplicates(clean).flatMap((d, i) => (d >= 0 ? [i] : [])));
-  const choice = chooseSubjectKind(clean, faceCopies);
+  const choice = chooseTrainingSubject(inputs);
   if (choice.kind === 'cat' || choice.kind === 'dog') {
+    // A person's set may come from the first pass alone; an animal's needs its embeddings.
+    if (!allEmbedded(clean)) throw new Error(`decideProfile: the subject is a ${choice.kind} but animals lack embeddings (photosForFullPetAnalysis)`);
     const cuts = opts.animalCuts?.[choice.kind] ?? ANIMAL_CUTS[choice.kind];
     return decideAnimalProfile(urls, clean, choice.kind, MIN_ACCEPTED[tier], tier, cuts, opts.petLimits, opts.recover ?? true);
   }
@@ -158,10 +195,10 @@ export function decideProfile(
   return d.ok ? { ...d, model: { ...d.model, subject: 'person' } } : { ...d, subject: choice.kind === 'person' ? 'person' : undefined };
 }
 
-/** Pure: from per-photo analyses to a person's profile model or an explained refusal. */
+/** Pure: from per-photo analyses to a person's profile model or an explained refusal (animal embeddings unused). */
 export function decidePersonProfile(
   urls: readonly string[],
-  inputs: readonly PhotoInput[],
+  inputs: readonly DetectionPhotoInput[],
   tier: TrainingTier,
   opts: DecideOptions = {},
 ): Decision {
@@ -248,7 +285,7 @@ export function decidePersonProfile(
   // answer ("blurry") than "someone else" when the refused face probably is the subject: it
   // still matches them, or it is the photo's main face (degraded faces drift too far to match:
   // blur sigma 8 kept only 0.89 to its original, so matching alone would miss them).
-  function photoReasons(photo: number, input: ImageAnalysis): string[] {
+  function photoReasons(photo: number, input: DetectionAnalysis): string[] {
     if (subjectCentroid) {
       const own = rejected
         .filter((r) => r.photo === photo)
@@ -344,30 +381,29 @@ export async function trainProfile(
   tier: TrainingTier,
   onProgress?: (p: number) => void,
 ): Promise<TrainingOutcome> {
-  const inputs: PhotoInput[] = new Array(photos.length);
-  let done = 0;
-  let next = 0;
-  const report = () => onProgress?.(Math.min(0.95, (0.95 * done) / Math.max(1, photos.length)));
-  report();
-  const worker = async () => {
-    for (let i = next++; i < photos.length; i = next++) {
-      const p = photos[i];
-      if (p.error !== undefined || !p.image) {
-        inputs[i] = { failed: failureKind(p.error ?? ''), detail: p.error };
-      } else {
-        try {
-          inputs[i] = await engine.analyze(p.image);
-        } catch (err) {
-          // Only a bad image is the photo's fault; a crashed worker fails the whole training.
-          if (!(err instanceof ApiError) || err.status !== 400) throw err;
-          inputs[i] = { failed: 'decode', detail: err.detail };
-        }
-      }
-      done++;
-      report();
+  // Two passes: faces and animal boxes for every photo (the fast pet detector), then the full
+  // pet analysis (512 px detector, embeddings) of every photo that is not plainly a person's
+  // (photosForFullPetAnalysis). A person's usual photos never pay for the full pet models (issue #3's time
+  // targets); the decision runs on full analyses wherever an animal may be.
+  const inputs: DetectionPhotoInput[] = new Array(photos.length);
+  await eachPhoto(photos.length, async (i) => {
+    const p = photos[i];
+    if (p.error !== undefined || !p.image) return void (inputs[i] = { failed: failureKind(p.error ?? ''), detail: p.error });
+    try {
+      inputs[i] = await engine.analyzeForSubject(p.image);
+    } catch (err) {
+      // Only a bad image is the photo's fault; a crashed worker fails the whole training.
+      if (!(err instanceof ApiError) || err.status !== 400) throw err;
+      inputs[i] = { failed: 'decode', detail: err.detail };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, photos.length) }, worker));
+  }, (done) => onProgress?.((FIRST_PASS_PROGRESS * done) / Math.max(1, photos.length)));
+  const second = photosForFullPetAnalysis(inputs);
+  await eachPhoto(second.length, async (k) => {
+    const i = second[k];
+    const a = inputs[i] as DetectionAnalysis;
+    const pets = await engine.analyzePets(photos[i].image!);
+    inputs[i] = { ...a, animals: pets.animals, persons: pets.persons };
+  }, (done) => onProgress?.(FIRST_PASS_PROGRESS + ((0.95 - FIRST_PASS_PROGRESS) * done) / Math.max(1, second.length)));
 
   const decision = decideProfile(
     photos.map((p) => p.url),
@@ -379,12 +415,29 @@ export async function trainProfile(
     return decision;
   }
   const src = photos[decision.model.picture.photo];
-  const analysis = inputs[decision.model.picture.photo] as ImageAnalysis;
+  const analysis = inputs[decision.model.picture.photo] as DetectionAnalysis;
   // A face's picture shows the head and a little shoulder; an animal's box is already the whole animal.
   const scale = (decision.model.subject ?? 'person') === 'person' ? 2 : 1.15;
   const picture = await profilePicture(src.image!, decision.model.picture.box, analysis.width, analysis.height, scale);
   onProgress?.(1);
   return { ...decision, picture };
+}
+
+/** Progress reported once every photo had its first pass (the second, if any, runs up to 0.95). */
+const FIRST_PASS_PROGRESS = 0.8;
+
+/** Runs `task(0..n-1)`, CONCURRENCY at a time, reporting how many are done after each. */
+async function eachPhoto(n: number, task: (i: number) => Promise<void>, progress: (done: number) => void): Promise<void> {
+  let done = 0;
+  let next = 0;
+  progress(0);
+  const worker = async () => {
+    for (let i = next++; i < n; i = next++) {
+      await task(i);
+      progress(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, n) }, worker));
 }
 
 /** Side of the stored profile picture, in pixels (smaller crops are not upscaled). */

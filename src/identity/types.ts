@@ -1,6 +1,8 @@
 // Shared shapes of the identity engine. The runtime (models in a worker pool) produces
 // FaceObservations; the pure logic (screening, clustering, matching, training) consumes them.
 
+import type { PetAnalysis } from './pets/types.js';
+
 /** [x, y, width, height] in pixels of the analysed image. */
 export type Box = [number, number, number, number];
 
@@ -35,8 +37,8 @@ export type AnimalKind = 'cat' | 'dog';
 /** Who a profile is of, and what a recognised face or animal is. */
 export type SubjectKind = 'person' | AnimalKind;
 
-/** One cat or dog the object detector found, embedded for re-identification (identity/pets/). */
-export interface AnimalObservation {
+/** One cat or dog the object detector found (boxes only: what the face veto and the subject decision need). */
+export interface AnimalBox {
   kind: AnimalKind;
   /** The animal's box (whole body for home photos, the head for face crops). */
   box: Box;
@@ -44,6 +46,10 @@ export interface AnimalObservation {
   score: number;
   /** Best cat and dog detector scores on this animal (the label is the larger); absent in older analyses. */
   speciesScores?: Record<AnimalKind, number>;
+}
+
+/** One cat or dog the object detector found, embedded for re-identification (identity/pets/). */
+export interface AnimalObservation extends AnimalBox {
   /** Species look from the frozen features (head.json's classifier): > 0 cat-like, < 0 dog-like; absent without one. */
   looksCat?: number;
   /** L2-normalised re-identification embedding; compared by cosine like face embeddings. */
@@ -70,6 +76,15 @@ export interface ImageAnalysis {
   persons?: PersonObservation[];
 }
 
+/**
+ * An analysis whose cats and dogs are boxes only, not embedded: training's first pass
+ * (IdentityEngine.analyzeForSubject), enough to decide who a set of photos is of and to veto
+ * faces that are animal heads. Every ImageAnalysis is one.
+ */
+export interface DetectionAnalysis extends Omit<ImageAnalysis, 'animals'> {
+  animals?: AnimalBox[];
+}
+
 /** What a profile stores once trained (JSON in the profile record). */
 export interface ProfileModel {
   version: 1;
@@ -93,5 +108,13 @@ export interface IdentityEngine {
    * `image` is any format sharp decodes.
    */
   analyze(image: Buffer, opts?: { pets?: boolean }): Promise<ImageAnalysis>;
+  /**
+   * Training's first pass: every face (embedded, as analyze), and cats, dogs and people as boxes
+   * from the fast detector, without animal embeddings (pets/vision.ts detectPets): enough for the
+   * subject decision and the face veto at a fraction of the pet models' cost.
+   */
+  analyzeForSubject(image: Buffer): Promise<DetectionAnalysis>;
+  /** Cats and dogs with their embeddings, and people (pets.analyze): training's second pass, for animal subjects. */
+  analyzePets(image: Buffer): Promise<PetAnalysis>;
   close(): Promise<void>;
 }

@@ -8,8 +8,8 @@ import { REASONS } from '../../src/identity/screen.js';
 import { PET_REASONS, screenAnimal } from '../../src/identity/pets/screen.js';
 import { chooseSubjectKind, peel, type AnimalCuts } from '../../src/identity/pets/subject.js';
 import { animalsOutsideFaces, humanFaces, insideShare, vetoFace } from '../../src/identity/pets/veto.js';
-import { decideProfile, type PhotoInput } from '../../src/identity/train.js';
-import type { AnimalKind, AnimalObservation, Box, ImageAnalysis, ProfileModel } from '../../src/identity/types.js';
+import { chooseTrainingSubject, decideProfile, photosForFullPetAnalysis, type DetectionPhotoInput, type PhotoInput } from '../../src/identity/train.js';
+import type { AnimalKind, AnimalObservation, Box, DetectionAnalysis, ImageAnalysis, ProfileModel } from '../../src/identity/types.js';
 import { centroid } from '../../src/identity/vectors.js';
 import { animalsKept } from '../../src/studio/enhance.js';
 import { identityInstructions, referencePhrase, rewritePrompt } from '../../src/studio/prompt.js';
@@ -261,4 +261,64 @@ test('the enhance guard counts the animals that are still themselves', () => {
   assert.equal(animalsKept(input, [animal('cat', tom)], cut), 1);
   assert.equal(animalsKept(input, [animal('dog', tom), animal('cat', rex)], cut), 0);
   assert.equal(animalsKept([], [], cut), 0);
+});
+
+// Training's two passes (train.ts trainProfile): the first has animal boxes only (fast
+// detector); photos with a cat or dog get the full analysis; a person's set is decided without
+// animal embeddings, an animal's never.
+const boxesOnly = (a: ImageAnalysis): DetectionAnalysis => ({ ...a, animals: a.animals?.map(({ kind, box, score }) => ({ kind, box, score })) });
+
+test('first pass: the subject and the veto from animal boxes alone, as decideProfile decides them on full analyses', () => {
+  const w = new World(21);
+  const fw = new World(22);
+  const dogHead = (n: string) => face(fw.embed(n), { box: [120, 60, 100, 100] as Box });
+  // Five dog photos whose dog heads the face detector took for (one) face: the veto still removes them.
+  const dogs: ImageAnalysis[] = Array.from({ length: 5 }, () => photo({ faces: [dogHead('rex-head')], animals: [animal('dog', w.embed('rex'))] }));
+  const people: ImageAnalysis[] = Array.from({ length: 3 }, () =>
+    photo({ faces: [face(fw.embed('ann'), { box: [400, 60, 120, 140] as Box })], persons: [{ box: [380, 20, 200, 460] as Box, score: 0.9 }] }),
+  );
+  const full = [...dogs, ...people];
+  const first: DetectionPhotoInput[] = full.map(boxesOnly);
+  const choice = chooseTrainingSubject(first);
+  assert.equal(choice.kind, 'dog');
+  assert.deepEqual(choice.counts, { person: 3, cat: 0, dog: 5 });
+  // Without the animal boxes (no veto, no dogs) the dog-head faces would make a person of 5 photos.
+  assert.equal(chooseTrainingSubject(first.map((a) => ('failed' in a ? a : { ...a, animals: [] }))).kind, 'person');
+  // The dog's photos (the photos with animals) get the full analysis in the second pass.
+  assert.deepEqual(photosForFullPetAnalysis(first), [0, 1, 2, 3, 4]);
+  // A mixed set decided for a person needs no animal embeddings at all.
+  const inPerson = { persons: [{ box: [0, 0, 640, 480] as Box, score: 0.9 }] };
+  const mixed: DetectionPhotoInput[] = [
+    ...Array.from({ length: 7 }, () => boxesOnly(photo({ faces: [face(fw.embed('ann'))], ...inPerson }))),
+    ...Array.from({ length: 3 }, () => boxesOnly(photo({ animals: [animal('cat', w.embed('tom'))] }))),
+    { failed: 'fetch' },
+  ];
+  assert.equal(chooseTrainingSubject(mixed).kind, 'person');
+  // Only the cat photos get the full analysis; the person's photos are final after the first pass,
+  // and the decision needs no animal embeddings either way.
+  assert.deepEqual(photosForFullPetAnalysis(mixed), [7, 8, 9]);
+  // A face that no person box holds, with no animal found, may be a dog the fast pass missed: full analysis.
+  const unexplained = boxesOnly(photo({ faces: [face(fw.embed('ann'))] }));
+  assert.deepEqual(photosForFullPetAnalysis([...mixed, unexplained]), [7, 8, 9, 11]);
+  const outside = boxesOnly(photo({ faces: [face(fw.embed('ann'), { box: [600, 400, 100, 100] as Box })], ...inPerson }));
+  assert.deepEqual(photosForFullPetAnalysis([outside]), [0]);
+  // Nothing found at all (no face, no animal): maybe an animal the fast pass missed.
+  assert.deepEqual(photosForFullPetAnalysis([boxesOnly(photo()), boxesOnly(photo(inPerson))]), [0, 1]);
+  const d = decideProfile(urls(mixed.length), mixed, 'standard', opts);
+  assert.equal(d.ok, true);
+  assert.equal(d.ok && d.model.subject, 'person');
+  assert.deepEqual(d.reports.map((r) => r.reasons[0] ?? 'ok'), [...Array(7).fill('ok'), ...Array(3).fill(REASONS.noFace), REASONS.fetch]);
+});
+
+test('second pass: an animal subject decided from boxes only is refused loudly, then decided as before once embedded', () => {
+  const w = new World(23);
+  const full: ImageAnalysis[] = [
+    ...Array.from({ length: 7 }, () => photo({ animals: [animal('cat', w.embed('tom'))] })),
+    ...Array.from({ length: 3 }, (_, i) => photo({ animals: [animal('cat', w.embed(`kit${i}`))] })),
+  ];
+  const first = full.map(boxesOnly);
+  assert.throws(() => decideProfile(urls(10), first, 'standard', opts), /lack embeddings/);
+  const second = first.map((a, i) => (photosForFullPetAnalysis(first).includes(i) ? full[i] : a));
+  assert.deepEqual(decideProfile(urls(10), second, 'standard', opts), decideProfile(urls(10), full as PhotoInput[], 'standard', opts));
+  assert.equal(decideProfile(urls(10), second, 'standard', opts).ok, true);
 });

@@ -21,7 +21,17 @@ export interface PetModels {
   heads: PetHeads;
 }
 
+/** The input side CenterNet was exported with (its graph's placeholder and size constants). */
 export const CENTERNET_INPUT = 512;
+/**
+ * The side training's first pass runs CenterNet at (pets.detect: which kind of subject a set
+ * shows, and the face veto; no embeddings). The network is fully convolutional: only its input
+ * placeholder and a few size constants are fixed at 512 (rewritten by `loadCenterNet`), and its
+ * cost grows with the area. bench/pets-detector-size.ts measured detection, the face veto and
+ * the time at 512 / 384 / 320 on the same photos (docs/benchmarks.md). Embeddings (pets.analyze)
+ * keep 512: the re-identification head was trained and its cuts chosen on those boxes.
+ */
+export const SUBJECT_DETECTOR_INPUT = 320;
 export const MOBILENET_INPUT = 224;
 /** Graph nodes fetched from CenterNet besides the detections. */
 export const CENTERNET_DETECTIONS = 'tower_0/detections';
@@ -56,7 +66,7 @@ async function doLoad(): Promise<PetModels> {
   // The face models register the wasm backend and the file:// loader; reuse both.
   const { tf } = await loadModels();
   const humanDir = packageDir('@vladmandic/human', '@vladmandic/human');
-  const centernet = await tf.loadGraphModel(pathToFileURL(path.join(humanDir, 'models', 'centernet.json')).href);
+  const centernet = await loadCenterNet(tf, humanDir, CENTERNET_INPUT);
   const mobilenet = await loadNsfwMobileNet(tf);
   const heads = loadHeads();
   return { tf, centernet, mobilenet, heads };
@@ -86,4 +96,69 @@ async function loadNsfwMobileNet(tf: Tf): Promise<import('@tensorflow/tfjs').Lay
   // Last conv block (7×7×1280) and a mid-level one (14×14×576, finer texture) in one pass.
   const outputs = ['out_relu', 'block_13_expand_relu'].map((n) => full.getLayer(n).output as import('@tensorflow/tfjs').SymbolicTensor);
   return tf.model({ inputs: full.inputs, outputs });
+}
+
+/** CenterNet at another input side (training's first pass; benchmarks compare sizes), loaded once per side. */
+export function loadCenterNetAt(inputSize: number): Promise<import('@tensorflow/tfjs').GraphModel> {
+  if (inputSize === CENTERNET_INPUT) return loadPetModels().then((m) => m.centernet);
+  let m = centernets.get(inputSize);
+  if (!m) {
+    m = loadModels().then(({ tf }) => loadCenterNet(tf, packageDir('@vladmandic/human', '@vladmandic/human'), inputSize));
+    centernets.set(inputSize, m);
+    m.catch(() => centernets.delete(inputSize));
+  }
+  return m;
+}
+const centernets = new Map<number, Promise<import('@tensorflow/tfjs').GraphModel>>();
+
+/**
+ * The graph's constants that encode the 512 input: the stride-4 map's side (128: index → x, y),
+ * its area (128² rows gathered for the boxes) and the three upsampling targets of the head
+ * (32, 64, 128: strides 16, 8, 4). Everything else is convolutions and shape-free ops.
+ */
+export function centernetSizeConstants(inputSize: number): Record<string, number[]> {
+  if (inputSize % 32 !== 0 || inputSize < 64) throw new RangeError(`CenterNet input must be a multiple of 32 (got ${inputSize})`);
+  const map = inputSize / 4;
+  return {
+    'tower_0/strided_slice_6': [map],
+    'tower_0/BatchGather/concat': [map * map, 4],
+    'tower_0/CenternetHead/c5_upsample/up_sampling2d/mul': [inputSize / 16, inputSize / 16],
+    'tower_0/CenternetHead/c4_upsample/up_sampling2d_1/mul': [inputSize / 8, inputSize / 8],
+    'tower_0/CenternetHead/c3_upsample/up_sampling2d_2/mul': [inputSize / 4, inputSize / 4],
+  };
+}
+
+/** Human's CenterNet from its package files, its size constants rewritten for `inputSize`. */
+async function loadCenterNet(tf: Tf, humanDir: string, inputSize: number): Promise<import('@tensorflow/tfjs').GraphModel> {
+  const file = path.join(humanDir, 'models', 'centernet.json');
+  if (inputSize === CENTERNET_INPUT) return tf.loadGraphModel(pathToFileURL(file).href);
+  const json = JSON.parse(readFileSync(file, 'utf8')) as {
+    modelTopology: { node: Array<{ name: string; op: string; attr?: Record<string, any> }> };
+    weightsManifest: Array<{ paths: string[]; weights: import('@tensorflow/tfjs').io.WeightsManifestEntry[] }>;
+    signature?: { inputs?: Record<string, { tensorShape?: { dim: Array<{ size: string }> } }> };
+    [k: string]: unknown;
+  };
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const bin = Buffer.concat(json.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(path.join(path.dirname(file), p)))));
+  const tensors = tf.io.decodeWeights(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength), specs);
+  try {
+    for (const [name, values] of Object.entries(centernetSizeConstants(inputSize))) {
+      const t = tensors[name];
+      if (!t || t.dtype !== 'int32' || t.size !== values.length) throw new Error(`CenterNet graph has no size constant ${name} as expected`);
+      t.dispose();
+      tensors[name] = tf.tensor(values, t.shape, 'int32');
+    }
+    const dims = [1, inputSize, inputSize, 3].map((d) => ({ size: String(d) }));
+    const input = json.modelTopology.node.find((n) => n.op === 'Placeholder');
+    if (!input?.attr?.shape?.shape) throw new Error('CenterNet graph has no input placeholder');
+    input.attr.shape.shape.dim = dims;
+    const sig = json.signature?.inputs?.[input.name];
+    if (sig?.tensorShape) sig.tensorShape.dim = dims;
+    const { data, specs: newSpecs } = await tf.io.encodeWeights(tensors);
+    return await tf.loadGraphModel(
+      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: newSpecs, weightData: data, signature: json.signature } as import('@tensorflow/tfjs').io.ModelArtifacts),
+    );
+  } finally {
+    for (const t of Object.values(tensors)) t.dispose();
+  }
 }

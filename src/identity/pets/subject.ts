@@ -18,13 +18,15 @@ import type { PhotoReport } from '../../store/types.js';
 import { clusterFaces } from '../cluster.js';
 import { REASONS, screenFace } from '../screen.js';
 import { CLUSTER_THRESHOLD } from '../thresholds.js';
-import type { AnimalKind, AnimalObservation, Box, ImageAnalysis, ProfileModel, SubjectKind } from '../types.js';
+import type { AnimalKind, AnimalObservation, Box, DetectionAnalysis, ImageAnalysis, ProfileModel, SubjectKind } from '../types.js';
 import { centroid, cosine } from '../vectors.js';
 import { PET_REASONS, animalReferenceQuality, animalSize, screenAnimal, type PetQualityLimits } from './screen.js';
 import { humanFaces } from './veto.js';
 
 /** What the engine said about a photo (as train.ts's PhotoInput). */
 export type SubjectInput = ImageAnalysis | { failed: 'fetch' | 'decode' | 'tooLarge'; detail?: string };
+/** The same with animals as boxes only (training's first pass): enough to choose the kind. */
+export type DetectionInput = DetectionAnalysis | { failed: 'fetch' | 'decode' | 'tooLarge'; detail?: string };
 
 /** Similarity cuts of one species' re-identification embedding (cosine). */
 export interface AnimalCuts {
@@ -52,7 +54,7 @@ export interface KindChoice {
  * number of photos showing one of its species (screened or not: a set of blurry cat photos is
  * still about a cat, and should be refused for blur, not for "no face").
  */
-export function chooseSubjectKind(inputs: readonly SubjectInput[], skip: ReadonlySet<number> = new Set()): KindChoice {
+export function chooseSubjectKind(inputs: readonly DetectionInput[], skip: ReadonlySet<number> = new Set()): KindChoice {
   const items: Array<{ photo: number; embedding: number[] }> = [];
   const photosWith: Record<AnimalKind, Set<number>> = { cat: new Set(), dog: new Set() };
   let onlyRefusedFaces = 0;

@@ -31,3 +31,11 @@ export interface PetAnalysis {
   /** People CenterNet found (boxes + score), e.g. to tell "someone else" from "no cat or dog". */
   persons: Array<{ box: Box; score: number }>;
 }
+
+/** Cats, dogs and people in an image, boxes only (vision.ts detectPets: training's first pass). */
+export interface PetDetections {
+  width: number;
+  height: number;
+  animals: AnimalDetection[];
+  persons: Array<{ box: Box; score: number }>;
+}

@@ -2,9 +2,10 @@
 // embedding then "learns" an animal as a person (issue #9: a dog profile came out READY as a
 // person). A face that lies inside a detected cat or dog is taken for that animal's head unless
 // something says it is a human face: the object detector saw a person around it, or the face
-// detector is sure. Pure: works on the analysis the engine produced.
+// detector is sure. Pure: works on the analysis the engine produced (boxes only: animal
+// embeddings are not needed, so training's first pass, without them, is vetoed the same way).
 
-import type { Box, FaceObservation, ImageAnalysis } from '../types.js';
+import type { Box, DetectionAnalysis, FaceObservation } from '../types.js';
 
 export interface VetoLimits {
   /** Share of the face box's area inside an animal box from which the face may be the animal's head. */
@@ -34,7 +35,7 @@ export function insideShare(a: Box, b: Box): number {
 }
 
 /** Why a face is (not) taken for an animal's head; `vetoed` true means it is not a person. */
-export function vetoFace(face: FaceObservation, analysis: ImageAnalysis, limits: VetoLimits = FACE_VETO): { vetoed: boolean } {
+export function vetoFace(face: FaceObservation, analysis: DetectionAnalysis, limits: VetoLimits = FACE_VETO): { vetoed: boolean } {
   const animals = analysis.animals ?? [];
   const inAnimal = animals.some((a) => insideShare(face.box, a.box) >= limits.minInsideAnimal);
   if (!inAnimal) return { vetoed: false };
@@ -44,13 +45,13 @@ export function vetoFace(face: FaceObservation, analysis: ImageAnalysis, limits:
 }
 
 /** The faces of an analysis that are people's (the veto removed animal heads), in detector order. */
-export function humanFaces(analysis: ImageAnalysis, limits: VetoLimits = FACE_VETO): FaceObservation[] {
+export function humanFaces(analysis: DetectionAnalysis, limits: VetoLimits = FACE_VETO): FaceObservation[] {
   if (!analysis.animals || analysis.animals.length === 0) return analysis.faces;
   return analysis.faces.filter((f) => !vetoFace(f, analysis, limits).vetoed);
 }
 
 /** The analysis with animal heads removed from its faces (everything else unchanged). */
-export function withoutAnimalFaces(analysis: ImageAnalysis, limits: VetoLimits = FACE_VETO): ImageAnalysis {
+export function withoutAnimalFaces<T extends DetectionAnalysis>(analysis: T, limits: VetoLimits = FACE_VETO): T {
   const faces = humanFaces(analysis, limits);
   return faces.length === analysis.faces.length ? analysis : { ...analysis, faces };
 }
@@ -61,9 +62,9 @@ export function withoutAnimalFaces(analysis: ImageAnalysis, limits: VetoLimits =
  * where CenterNet called an eye region a cat; the enhance guard then demanded that "cat" survive
  * and walked down to its gentlest rendering for nothing. A real pet is never inside a face.
  */
-export function animalsOutsideFaces(analysis: ImageAnalysis, limits: VetoLimits = FACE_VETO) {
-  const animals = analysis.animals ?? [];
+export function animalsOutsideFaces<T extends DetectionAnalysis>(analysis: T, limits: VetoLimits = FACE_VETO): NonNullable<T['animals']> {
+  const animals = (analysis.animals ?? []) as NonNullable<T['animals']>;
   if (animals.length === 0 || analysis.faces.length === 0) return animals;
   const faces = humanFaces(analysis, limits);
-  return animals.filter((a) => !faces.some((f) => insideShare(a.box, f.box) >= limits.minInsideAnimal));
+  return animals.filter((a) => !faces.some((f) => insideShare(a.box, f.box) >= limits.minInsideAnimal)) as NonNullable<T['animals']>;
 }

@@ -5,12 +5,14 @@
 //
 // Interface (stable; the product layer builds on it):
 //   analyzePets(bytes)            → PetAnalysis {width, height, animals[{kind, box, score, embedding, ...}], persons}
+//   detectPets(bytes)             → PetDetections (boxes only, fast detector: training's first pass)
 //   detectAnimals(decoded)        → {animals: AnimalDetection[], persons}
 //   embedAnimal(decoded, box, kind) → Float32Array (unit length)
 //   similarity(a, b), thresholds  → ./thresholds.ts (pure)
 // Boxes are [x, y, width, height] in original-image pixels.
-import type { Tensor, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
+import type { GraphModel, Tensor, Tensor3D, Tensor4D } from '@tensorflow/tfjs';
 import { decodeForAnalysis, type DecodedImage } from '../runtime.js';
+import { loadModels, type Tf } from '../models.js';
 import { cropMetrics, QUALITY_CROP_SIZE } from '../quality-metrics.js';
 import type { Box } from '../types.js';
 import { applyHead, frozenVector, speciesScore, type FeatureBlockName } from './head.js';
@@ -24,10 +26,19 @@ import {
   type DetectOptions,
   type RawDetection,
 } from './features.js';
-import { CENTERNET_C5, CENTERNET_DETECTIONS, CENTERNET_INPUT, MOBILENET_INPUT, loadPetModels, type PetModels } from './models.js';
-import type { AnimalDetection, AnimalKind, AnimalObservation, PetAnalysis } from './types.js';
+import {
+  CENTERNET_C5,
+  CENTERNET_DETECTIONS,
+  CENTERNET_INPUT,
+  MOBILENET_INPUT,
+  SUBJECT_DETECTOR_INPUT,
+  loadCenterNetAt,
+  loadPetModels,
+  type PetModels,
+} from './models.js';
+import type { AnimalDetection, AnimalKind, AnimalObservation, PetAnalysis, PetDetections } from './types.js';
 
-/** Longest side pets are analysed at: the detector sees 512 px, crops need little more. */
+/** Longest side pets are analysed at: the detector sees at most 512 px, crops need little more. */
 export const PET_MAX_SIDE = 1024;
 
 /**
@@ -55,21 +66,34 @@ interface DetectorPass {
   side: number;
 }
 
-function imageTensor(models: PetModels, img: DecodedImage): Tensor3D {
-  return models.tf.tensor3d(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), [img.height, img.width, 3], 'int32');
+function imageTensor({ tf }: { tf: Tf }, img: DecodedImage): Tensor3D {
+  return tf.tensor3d(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength), [img.height, img.width, 3], 'int32');
 }
 
-async function runDetector(models: PetModels, image: Tensor3D, img: DecodedImage, opts: DetectOptions): Promise<DetectorPass> {
+/** A CenterNet graph and the input side it was loaded for. */
+export interface Detector {
+  model: GraphModel;
+  input: number;
+}
+
+async function runDetector(
+  models: { tf: Tf; centernet: GraphModel },
+  image: Tensor3D,
+  img: DecodedImage,
+  opts: DetectOptions,
+  detector: Detector = { model: models.centernet, input: CENTERNET_INPUT },
+): Promise<DetectorPass> {
   const { tf } = models;
+  const S = detector.input;
   const side = Math.max(img.width, img.height);
-  // Pad right/bottom to a square (coordinates stay put), then resize to the 512 input.
+  // Pad right/bottom to a square (coordinates stay put), then resize to the detector's input.
   const input = tf.tidy(() => {
     const padded = tf.pad(image, [[0, side - img.height], [0, side - img.width], [0, 0]]);
-    return tf.image.resizeBilinear(tf.cast(padded, 'float32') as Tensor3D, [CENTERNET_INPUT, CENTERNET_INPUT]).expandDims(0);
+    return tf.image.resizeBilinear(tf.cast(padded, 'float32') as Tensor3D, [S, S]).expandDims(0);
   });
   let outs: Tensor[];
   try {
-    outs = models.centernet.execute(input, [CENTERNET_DETECTIONS, CENTERNET_C5]) as Tensor[];
+    outs = detector.model.execute(input, [CENTERNET_DETECTIONS, CENTERNET_C5]) as Tensor[];
   } finally {
     input.dispose();
   }
@@ -78,7 +102,7 @@ async function runDetector(models: PetModels, image: Tensor3D, img: DecodedImage
     const rows = await detT.data();
     const dets = parseDetections(rows, detT.shape[1] ?? 0);
     const { animals, persons } = selectDetections(dets, opts);
-    const scale = CENTERNET_INPUT / side;
+    const scale = S / side;
     const toOriginal = img.originalWidth / img.width;
     const orig = (b: Box): Box => b.map((v) => v * toOriginal) as Box;
     const [, H, W, C] = c5T.shape as number[];
@@ -198,12 +222,16 @@ function embedBlocks(models: PetModels, blocks: FeatureBlocks, kind: AnimalKind)
   return applyHead(frozenVector(blocks, heads.features), heads.kinds[kind]);
 }
 
-/** Cats, dogs and people in a decoded image (boxes in original-image pixels). */
-export async function detectAnimals(img: DecodedImage, opts: DetectOptions = DEFAULT_DETECT) {
-  const models = await loadPetModels();
+/**
+ * Cats, dogs and people in a decoded image (boxes in original-image pixels). `detector`: another
+ * CenterNet input side (models.ts loadCenterNetAt; benchmarks compare sizes), default the product's.
+ */
+export async function detectAnimals(img: DecodedImage, opts: DetectOptions = DEFAULT_DETECT, detector?: Detector) {
+  // With its own detector, nothing else of the pet models is needed (training's first pass never loads them).
+  const models = detector ? { tf: (await loadModels()).tf, centernet: detector.model } : await loadPetModels();
   const image = imageTensor(models, img);
   try {
-    const pass = await runDetector(models, image, img, opts);
+    const pass = await runDetector(models, image, img, opts, detector);
     return { animals: pass.animals.map(({ det: _d, ...a }) => a), persons: pass.persons };
   } finally {
     image.dispose();
@@ -222,6 +250,24 @@ export async function embedAnimal(img: DecodedImage, box: Box, kind: AnimalKind)
   } finally {
     image.dispose();
   }
+}
+
+/**
+ * Cats, dogs and people in one encoded image, boxes only, from the fast detector
+ * (SUBJECT_DETECTOR_INPUT): training's first pass. Animals keep the detector's box (rounded) and
+ * score; embeddings come from analyzePets, for the photos that need them.
+ */
+export async function detectPets(input: Buffer, opts: DetectOptions = DEFAULT_DETECT): Promise<PetDetections> {
+  const img = await decodeForAnalysis(input, PET_MAX_SIDE);
+  const detector = { model: await loadCenterNetAt(SUBJECT_DETECTOR_INPUT), input: SUBJECT_DETECTOR_INPUT };
+  const { animals, persons } = await detectAnimals(img, opts, detector);
+  const box = (b: Box) => b.map((v) => Math.round(v)) as Box;
+  return {
+    width: img.originalWidth,
+    height: img.originalHeight,
+    animals: animals.map((a) => ({ kind: a.kind, box: box(a.box), score: a.score })),
+    persons: persons.map((p) => ({ box: box(p.box), score: p.score })),
+  };
 }
 
 /** Full pet analysis of one encoded image: every cat and dog with its embedding, and people. */

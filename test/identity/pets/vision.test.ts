@@ -3,7 +3,8 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { analyzePets, detectAnimals, embedAnimal } from '../../../src/identity/pets/vision.js';
+import { analyzePets, detectAnimals, detectPets, embedAnimal } from '../../../src/identity/pets/vision.js';
+import { CENTERNET_INPUT, SUBJECT_DETECTOR_INPUT, centernetSizeConstants } from '../../../src/identity/pets/models.js';
 import { decodeForAnalysis } from '../../../src/identity/runtime.js';
 import { similarity } from '../../../src/identity/pets/thresholds.js';
 import { ApiError } from '../../../src/errors.js';
@@ -38,6 +39,28 @@ test('finds a dog in each committed dog crop', async () => {
     const { animals } = await detectAnimals(await decodeForAnalysis(await photo(f), 1024));
     assert.ok(animals.some((a) => a.kind === 'dog'), `${f}: ${JSON.stringify(animals)}`);
   }
+});
+
+test('the fast detector (CenterNet rewritten for a smaller input): the same species as at 512, boxes close, no pets on people', async () => {
+  assert.ok(SUBJECT_DETECTOR_INPUT < CENTERNET_INPUT);
+  // The constants that encode the input side: the stride-4 map (side, area) and the head's upsampling targets.
+  assert.deepEqual(centernetSizeConstants(512)['tower_0/BatchGather/concat'], [16384, 4]);
+  assert.deepEqual(centernetSizeConstants(320)['tower_0/strided_slice_6'], [80]);
+  assert.throws(() => centernetSizeConstants(300), RangeError);
+  const cat = await detectPets(await photo('chelsea.png'));
+  const full = await analyzePets(await photo('chelsea.png'));
+  assert.deepEqual([cat.width, cat.height], [451, 300]);
+  assert.deepEqual(new Set(cat.animals.map((a) => a.kind)), new Set(['cat']));
+  const [a, b] = [cat.animals[0].box, full.animals[0].box];
+  assert.ok(a.every((v, i) => Math.abs(v - b[i]) < 40), `fast ${a} vs 512 ${b}`);
+  assert.ok(!('embedding' in cat.animals[0]), 'boxes only');
+  for (const f of ['dogfacenet_1001_0.jpg', 'dogfacenet_1002_1.jpg', 'dogfacenet_1006_0.jpg']) {
+    const { animals } = await detectPets(await photo(f));
+    assert.ok(animals.some((x) => x.kind === 'dog'), `${f}: ${JSON.stringify(animals)}`);
+  }
+  const person = await detectPets(await photo('caltech_p06_0100.jpg'));
+  assert.equal(person.animals.length, 0, JSON.stringify(person.animals));
+  assert.ok(person.persons.length >= 1, 'person found');
 });
 
 test('no cat or dog on a person or a cup of coffee; the person is reported', async () => {
