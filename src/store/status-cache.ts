@@ -8,8 +8,16 @@
 // drops everything. Postgres (several nodes) does not use it. Pure: no I/O of its own.
 
 export interface StatusCacheOptions {
-  /** A counter that changes whenever another connection commits; checked on every hit. */
+  /** A counter that changes whenever another connection commits. */
   externalVersion?: () => number;
+  /**
+   * How often `externalVersion` is read, at most (ms; default 1). Reading it costs about as much
+   * as the rest of a cached poll; another process's commit is seen by polls that start this long
+   * after it, which no client can tell from the commit and the poll being concurrent.
+   */
+  externalCheckMs?: number;
+  /** Clock for the check interval (tests); default performance.now. */
+  clock?: () => number;
   /** Entries kept; the oldest goes first when full. */
   max?: number;
 }
@@ -36,8 +44,14 @@ export function createStatusCache<V>(opts: StatusCacheOptions = {}): StatusCache
   // Bumped by every invalidation: an in-flight read compares it before caching its result.
   let generation = 0;
   let seenVersion = opts.externalVersion?.();
+  const every = opts.externalCheckMs ?? 1;
+  const clock = opts.clock ?? (() => performance.now());
+  let checkedAt = clock();
   const checkExternal = () => {
     if (!opts.externalVersion) return;
+    const t = clock();
+    if (t - checkedAt < every) return;
+    checkedAt = t;
     const v = opts.externalVersion();
     if (v !== seenVersion) {
       seenVersion = v;

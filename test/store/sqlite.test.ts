@@ -122,6 +122,7 @@ test('status polls: served from memory until the profile changes, here or in ano
   } finally {
     other.close();
   }
+  await new Promise((r) => setTimeout(r, 5)); // the cache reads the file's data version at most once per ms
   const third = await store.profiles.status(a.id, p.id);
   assert.equal(third?.status, 'ERROR');
   assert.equal(third?.message, 'stopped elsewhere');
