@@ -23,16 +23,17 @@ import { SKIN_LIMITS } from '../src/enhance/skin.js';
 import { createIdentityEngine, type IdentityRuntime } from '../src/identity/engine.js';
 import { runLocalEnhance, type GuardStep } from '../src/studio/enhance.js';
 
-const TESTDATA = process.env.LIKENESS_TESTDATA ?? new URL('../../../shared/testdata', import.meta.url).pathname;
+export const TESTDATA = process.env.LIKENESS_TESTDATA ?? new URL('../../../shared/testdata', import.meta.url).pathname;
 const OUT_DIR = path.resolve('.bench-out');
-const CACHE = path.resolve('.cache/enhance-tone-faces.json');
+/** Face boxes of the clean portraits, shared with bench/sr-mix.ts. */
+export const CACHE = path.resolve('.cache/enhance-tone-faces.json');
 type Box = [number, number, number, number];
 
-const rawOf = async (s: sharp.Sharp): Promise<RawRgb> => {
+export const rawOf = async (s: sharp.Sharp): Promise<RawRgb> => {
   const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
 };
-const sh = (img: RawRgb) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+export const sh = (img: RawRgb) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
 const png = (img: RawRgb) => sh(img).png({ compressionLevel: 1 }).toBuffer();
 const toSize = (img: RawRgb, w: number, h: number) =>
   img.width === w && img.height === h ? Promise.resolve(img) : rawOf(sh(img).resize(w, h, { fit: 'fill', kernel: 'lanczos3' }));

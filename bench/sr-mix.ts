@@ -11,7 +11,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import sharp from 'sharp';
 import { analyzeImage } from '../src/enhance/analyze.js';
 import { restorePixels } from '../src/enhance/correct.js';
 import { parseIntents } from '../src/enhance/intent.js';
@@ -20,17 +19,9 @@ import { upscaleTo } from '../src/enhance/pipeline.js';
 import { planCorrections } from '../src/enhance/plan.js';
 import type { RawRgb } from '../src/enhance/raw.js';
 import { createIdentityEngine } from '../src/identity/engine.js';
-import { DEGRADATIONS, people, portrait } from './enhance-tone.js';
+import { CACHE, DEGRADATIONS, TESTDATA, people, portrait, rawOf, sh } from './enhance-tone.js';
 
-const TESTDATA = process.env.LIKENESS_TESTDATA ?? new URL('../../../shared/testdata', import.meta.url).pathname;
-const CACHE = path.resolve('.cache/enhance-tone-faces.json');
 type Box = [number, number, number, number];
-
-const rawOf = async (s: sharp.Sharp): Promise<RawRgb> => {
-  const { data, info } = await s.removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height };
-};
-const sh = (img: RawRgb) => sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
 const toSize = (img: RawRgb, w: number, h: number, kernel: 'lanczos3' | 'cubic' = 'lanczos3') =>
   img.width === w && img.height === h ? Promise.resolve(img) : rawOf(sh(img).resize(w, h, { fit: 'fill', kernel }));
 const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / Math.max(1, v.length);
