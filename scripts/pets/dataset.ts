@@ -106,3 +106,27 @@ export function sameBurst(a: string, b: string): boolean {
   const sa = photoShot(a);
   return sa !== null && sa === photoShot(b);
 }
+
+/**
+ * Split part of every animal. The split is over ALL animals of the set (listPets), never only the
+ * cached ones: splitAnimals cuts a shuffled id list, so splitting a partial cache would give an
+ * animal another part than the full set does (a head fitted on one cache could then be measured
+ * on its own training dogs under the other). Without the photo folder (a cache copied elsewhere)
+ * the cached ids are split, and the parts are only comparable within that cache.
+ */
+export function partsOfAnimals(photos: readonly { kind: AnimalKind; animal: string }[], everyAnimal?: readonly { kind: AnimalKind; animal: string }[]): Map<string, Part> {
+  let all = everyAnimal ?? photos;
+  if (!everyAnimal) {
+    try {
+      all = listPets();
+    } catch {
+      /* no photo folder: split what is cached */
+    }
+  }
+  const parts = new Map<string, Part>();
+  for (const kind of ['cat', 'dog'] as const) {
+    const ids = [...new Set(all.filter((p) => p.kind === kind).map((p) => p.animal))];
+    for (const [id, part] of splitAnimals(ids, kind)) parts.set(id, part);
+  }
+  return parts;
+}

@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { frozenVector, applyHead, encodeProjection, type FeatureSpec, type HeadWeights, type PetHeadsFile } from '../../src/identity/pets/head.js';
 import type { AnimalKind } from '../../src/identity/pets/types.js';
 import { readFeatures, type CachedPhoto } from './cache.js';
-import { splitAnimals, SPLIT_SEED, type Part } from './dataset.js';
+import { partsOfAnimals, SPLIT_SEED, type Part } from './dataset.js';
 import { verify, type Embedded } from './eval.js';
 
 const require = createRequire(import.meta.url);
@@ -57,12 +57,7 @@ export interface Sample {
 
 /** Cached photos → frozen vectors with their split part. */
 export function samples(photos: CachedPhoto[], spec: FeatureSpec): Sample[] {
-  const parts = new Map<string, Part>();
-  for (const kind of ['cat', 'dog'] as const) {
-    const ids = [...new Set(photos.filter((p) => p.kind === kind).map((p) => p.animal))];
-    // The split is over ALL animals of the set (listPets), so a partial cache keeps each animal's part.
-    for (const [id, part] of splitAnimals(ids, kind)) parts.set(id, part);
-  }
+  const parts = partsOfAnimals(photos);
   return photos.map((p) => ({ animal: p.animal, file: p.file, kind: p.kind, part: parts.get(p.animal)!, x: frozenVector(p.blocks, spec) }));
 }
 

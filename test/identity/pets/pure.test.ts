@@ -13,7 +13,7 @@ import {
 } from '../../../src/identity/pets/thresholds.js';
 import { applyHead, frozenVector, loadHeads, parseHeads } from '../../../src/identity/pets/head.js';
 import { hsvHistogram, nms, parseDetections, roiAverage, selectDetections, squareCrop } from '../../../src/identity/pets/features.js';
-import { sameBurst, splitAnimals } from '../../../scripts/pets/dataset.js';
+import { partsOfAnimals, sameBurst, splitAnimals } from '../../../scripts/pets/dataset.js';
 
 test('similarity is the cosine, symmetric, and refuses mismatched lengths', () => {
   assert.equal(similarity([1, 0], [1, 0]), 1);
@@ -131,6 +131,18 @@ test('split is by animal, deterministic, with the documented sizes', () => {
   for (const id of ids) assert.equal(splitAnimals([...ids].reverse(), 'dog').get(id), a.get(id), 'order of input does not matter');
   const cats = splitAnimals(Array.from({ length: 15 }, (_, i) => `cat:${i}`), 'cat');
   assert.deepEqual(['train', 'tune', 'report'].map((p) => [...cats.values()].filter((v) => v === p).length), [4, 5, 6]);
+});
+
+test('a partial cache keeps every animal in the part the full set gives it', () => {
+  const all = Array.from({ length: 300 }, (_, i) => ({ kind: 'dog' as const, animal: `dog:${i}` }));
+  const full = partsOfAnimals(all, all);
+  // A third of the dogs, as an interrupted feature extraction leaves them.
+  const some = all.filter((_, i) => i % 3 === 0);
+  const partial = partsOfAnimals(some, all);
+  for (const { animal } of some) assert.equal(partial.get(animal), full.get(animal), animal);
+  // What the old code did (split only the cached ids) moves animals between parts.
+  const naive = splitAnimals(some.map((p) => p.animal), 'dog');
+  assert.ok(some.some(({ animal }) => naive.get(animal) !== full.get(animal)), 'the naive split differs, so the test can fail');
 });
 
 test('bursts: timestamps within 10 s, and a shot with its re-framed copy', () => {
