@@ -24,6 +24,18 @@ export interface Observation {
   kind: SubjectKind;
   box: Box;
   embedding: readonly number[];
+  /** Pets: the head that made the embedding (see ProfileModel.embedder). */
+  embedder?: string;
+}
+
+/**
+ * Whether an observation can be compared with a candidate's profile at all: same kind, an embedding
+ * of the same length (a model trained by an older head of another size), and, when both say which
+ * pet head made them, the same head (a new head of the same size makes unrelated vectors).
+ */
+export function comparableTo(o: Observation, model: ProfileModel): boolean {
+  if (subjectOf(model) !== o.kind || model.centroid.length !== o.embedding.length) return false;
+  return !(model.embedder && o.embedder && model.embedder !== o.embedder);
 }
 
 export interface RecognizedFace {
@@ -50,7 +62,7 @@ export function similarityToProfile(embedding: Vector, model: ProfileModel): num
  */
 export function observations(analysis: ImageAnalysis): Observation[] {
   const faces = humanFaces(analysis).map((f) => ({ kind: 'person' as const, box: f.box, embedding: f.embedding }));
-  const animals = (analysis.animals ?? []).map((a) => ({ kind: a.kind, box: a.box, embedding: a.embedding }));
+  const animals = (analysis.animals ?? []).map((a) => ({ kind: a.kind, box: a.box, embedding: a.embedding, ...(a.embedder ? { embedder: a.embedder } : {}) }));
   return [...faces, ...animals];
 }
 
@@ -64,11 +76,8 @@ export function assignSubjects(obs: readonly Observation[], candidates: readonly
     const idx = obs.flatMap((o, i) => (o.kind === kind ? [i] : []));
     const cands = candidates.filter((c) => subjectOf(c.model) === kind);
     if (cands.length === 0) continue;
-    // An embedding of another length cannot be this candidate's kind of vector (a model trained
-    // by an older head): it never matches rather than failing the request.
-    const sims = idx.map((i) =>
-      cands.map((c) => (c.model.centroid.length === obs[i].embedding.length ? similarityToProfile(obs[i].embedding, c.model) : 0)),
-    );
+    // A profile made by another pet head never matches rather than failing the request.
+    const sims = idx.map((i) => cands.map((c) => (comparableTo(obs[i], c.model) ? similarityToProfile(obs[i].embedding, c.model) : 0)));
     const assigned = assignOneToOne(
       sims,
       cands.map((c) => c.model.threshold),

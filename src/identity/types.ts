@@ -54,6 +54,8 @@ export interface AnimalObservation extends AnimalBox {
   looksCat?: number;
   /** L2-normalised re-identification embedding; compared by cosine like face embeddings. */
   embedding: number[];
+  /** The pet head that made `embedding` (pets/head.ts headId); absent in analyses made before heads were marked. */
+  embedder?: string;
   /** Variance of the Laplacian on a normalised grey crop of the box, like faces'. */
   sharpness: number;
   /** Mean luma of the box crop, 0..255. */
@@ -94,6 +96,11 @@ export interface ProfileModel {
   centroid: number[];
   /** Cosine threshold for face-vs-centroid matches. */
   threshold: number;
+  /**
+   * Pets: the head whose embedding space `embeddings` are in (pets/head.ts headId). A photo embedded
+   * by another head never matches the profile (retrain it). Absent for people and older pet profiles.
+   */
+  embedder?: string;
   /** Indices (into the submitted image_urls) of the photos kept as references, best first. */
   referencePhotos: number[];
   /** Index of the photo the profile picture comes from, and the face (or animal) box in it. */

@@ -3,7 +3,7 @@
 // Candidates are ranked by the lowest similarity over the required subjects: an image is as
 // good as its worst-drawn person. A subject is a profile id plus its kind, so the same rule
 // serves pet profiles once they exist (their recogniser fills the same FaceScore shape).
-import { assignSubjects, observations, similarityToProfile, subjectOf, type Candidate, type Observation } from '../identity/recognize.js';
+import { assignSubjects, comparableTo, observations, similarityToProfile, subjectOf, type Candidate, type Observation } from '../identity/recognize.js';
 import type { FaceObservation, Box, ImageAnalysis } from '../identity/types.js';
 
 export type SubjectKind = 'person' | 'pet';
@@ -61,7 +61,7 @@ function scoreObservations(obs: readonly Observation[], candidates: readonly Can
     assigned: assigned[i].profileId,
     similarity: Object.fromEntries(
       candidates
-        .filter((c) => subjectOf(c.model) === o.kind && c.model.centroid.length === o.embedding.length)
+        .filter((c) => comparableTo(o, c.model))
         .map((c) => [c.profileId, similarityToProfile(o.embedding, c.model)]),
     ),
   }));

@@ -3,7 +3,7 @@
 // the enhance guard's animal count. Hand-made observations (test/identity/synthetic.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { assignSubjects, recognizeAnalysis, type Candidate } from '../../src/identity/recognize.js';
+import { assignSubjects, comparableTo, recognizeAnalysis, type Candidate } from '../../src/identity/recognize.js';
 import { REASONS } from '../../src/identity/screen.js';
 import { PET_REASONS, screenAnimal } from '../../src/identity/pets/screen.js';
 import { chooseSubjectKind, peel, type AnimalCuts } from '../../src/identity/pets/subject.js';
@@ -230,6 +230,27 @@ test('recognition stays within a species: a person never matches a pet, a dog ne
   assert.equal(rr.filter((x) => x.profileId === 'cat1').length, 1);
   // An embedding of another size (a profile made by another head) never matches, never throws.
   assert.equal(assignSubjects([{ kind: 'cat', box: [0, 0, 1, 1], embedding: [1, 0] }], candidates)[0].profileId, null);
+});
+
+test('a pet profile remembers the head that embedded it; photos embedded by another head never match it', () => {
+  const w = new World(21);
+  const tom = (embedder?: string) => animal('cat', w.embed('tom'), embedder ? { embedder } : {});
+  const inputs: PhotoInput[] = Array.from({ length: 7 }, (_, i) => photo({ animals: [{ ...tom('cat:aaaa'), box: [10 * i, 40, 300, 260] as Box }] }));
+  const d = decideProfile(urls(inputs.length), inputs, 'standard', opts);
+  assert.ok(d.ok, !d.ok ? d.message : '');
+  assert.equal(d.model.embedder, 'cat:aaaa');
+  const candidates: Candidate[] = [{ profileId: 'tom', model: d.model }];
+  const seen = (embedder?: string) => recognizeAnalysis(photo({ animals: [tom(embedder)] }), candidates)[0];
+  assert.equal(seen('cat:aaaa').profileId, 'tom');
+  // Same size, same animal, but a new head: not comparable, so no match and similarity 0.
+  const other = seen('cat:bbbb');
+  assert.equal(other.profileId, null);
+  assert.equal(other.similarity, 0);
+  // Unmarked analyses or profiles (made before heads were marked) are compared as before.
+  assert.equal(seen().profileId, 'tom');
+  const { embedder: _e, ...unmarked } = d.model;
+  assert.equal(recognizeAnalysis(photo({ animals: [tom('cat:bbbb')] }), [{ profileId: 'old', model: unmarked }])[0].profileId, 'old');
+  assert.equal(comparableTo({ kind: 'dog', box: [0, 0, 1, 1], embedding: d.model.centroid, embedder: 'cat:aaaa' }, d.model), false, 'never across species');
 });
 
 test('studio phrases name the animal and ask for the individual', () => {

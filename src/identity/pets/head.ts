@@ -3,6 +3,7 @@
 // A head is: centre the frozen vector on the training mean, optionally project it with a
 // learned linear map, L2-normalise. Without learned weights the frozen vector itself (centred)
 // is the embedding: the measured baseline.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +66,17 @@ export interface PetHeads {
   kinds: Record<AnimalKind, HeadWeights>;
   /** true when trained weights (projection or per-feature scale) are loaded for the kind. */
   trained: Record<AnimalKind, boolean>;
+  /**
+   * Which embedding space each kind's head makes (a digest of its blocks and weights): stored in a
+   * pet profile at training, so a profile made under another head never matches (recognize.ts).
+   */
+  ids: Record<AnimalKind, string>;
+}
+
+/** Digest of the blocks and one kind's weights (pure): equal exactly when the embeddings are comparable. */
+export function headId(kind: AnimalKind, features: FeatureSpec, w: HeadWeights): string {
+  const h = createHash('sha256').update(JSON.stringify({ kind, features, mean: w.mean, scale: w.scale ?? null, projection: w.projection }));
+  return `${kind}:${h.digest('hex').slice(0, 12)}`;
 }
 
 /** The frozen baseline: every block normalised, colour given as much say as each backbone. */
@@ -81,10 +93,12 @@ export const HEAD_FILE = fileURLToPath(new URL('../../../../models/pets/head.jso
 /** Loads models/pets/head.json if present; otherwise the untrained frozen baseline. */
 export function loadHeads(file = HEAD_FILE): PetHeads {
   if (!existsSync(file)) {
+    const kinds: Record<AnimalKind, HeadWeights> = { cat: { mean: null, projection: null }, dog: { mean: null, projection: null } };
     return {
       features: DEFAULT_FEATURES,
-      kinds: { cat: { mean: null, projection: null }, dog: { mean: null, projection: null } },
+      kinds,
       trained: { cat: false, dog: false },
+      ids: { cat: headId('cat', DEFAULT_FEATURES, kinds.cat), dog: headId('dog', DEFAULT_FEATURES, kinds.dog) },
     };
   }
   return parseHeads(JSON.parse(readFileSync(file, 'utf8')), path.basename(file));
@@ -108,7 +122,13 @@ export function parseHeads(raw: unknown, name = 'head file'): PetHeads {
   const trained = (k: AnimalKind) => !!kinds[k].projection || !!kinds[k].scale;
   const sp = f.species;
   if (sp && (sp.w.length !== sp.mean.length || !sp.features?.blocks?.length || !Number.isFinite(sp.b))) throw new Error(`${name}: malformed species classifier`);
-  return { features: f.features, ...(sp ? { species: sp } : {}), kinds, trained: { cat: trained('cat'), dog: trained('dog') } };
+  return {
+    features: f.features,
+    ...(sp ? { species: sp } : {}),
+    kinds,
+    trained: { cat: trained('cat'), dog: trained('dog') },
+    ids: { cat: headId('cat', f.features, kinds.cat), dog: headId('dog', f.features, kinds.dog) },
+  };
 }
 
 /** Row-wise int8 quantisation of a projection (pure). */

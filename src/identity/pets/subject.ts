@@ -287,6 +287,7 @@ export function decideAnimalProfile(
     embeddings,
     centroid: centroid(embeddings),
     threshold: cuts.match(subject.length),
+    ...(subject[0].obs.embedder ? { embedder: subject[0].obs.embedder } : {}),
     referencePhotos: ranked.slice(0, MAX_REFERENCES).map((s) => s.photo),
     picture: { photo: ranked[0].photo, box: [...ranked[0].obs.box] as Box },
   };

@@ -16,6 +16,8 @@ export interface AnimalDetection {
 /** A detected animal with its identity embedding (L2-normalised; compare with similarity()). */
 export interface AnimalObservation extends AnimalDetection {
   embedding: number[];
+  /** The head that made `embedding` (head.ts headId); absent in analyses made before heads were marked. */
+  embedder?: string;
   /** Species look from the frozen features (head.json's classifier): > 0 cat-like, < 0 dog-like. */
   looksCat?: number;
   /** Sharpness (variance of the Laplacian on a 112 px grey crop of the box), like faces'. */

@@ -287,6 +287,7 @@ export async function analyzePets(input: Buffer, opts: DetectOptions = DEFAULT_D
         ...(a.speciesScores ? { speciesScores: a.speciesScores } : {}),
         ...(models.heads.species ? { looksCat: round(speciesScore(frozenVector(f.blocks, models.heads.species.features), models.heads.species), 3) } : {}),
         embedding: Array.from(embedBlocks(models, f.blocks, a.kind), (v) => round(v, 6)),
+        embedder: models.heads.ids[a.kind],
         sharpness: round(f.sharpness, 2),
         brightness: round(f.brightness, 2),
       });

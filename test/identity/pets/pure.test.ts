@@ -11,7 +11,7 @@ import {
   tarAtFar,
   thresholdAtFar,
 } from '../../../src/identity/pets/thresholds.js';
-import { applyHead, frozenVector, loadHeads, parseHeads } from '../../../src/identity/pets/head.js';
+import { applyHead, frozenVector, headId, loadHeads, parseHeads } from '../../../src/identity/pets/head.js';
 import { hsvHistogram, nms, parseDetections, roiAverage, selectDetections, squareCrop } from '../../../src/identity/pets/features.js';
 import { partsOfAnimals, sameBurst, splitAnimals } from '../../../scripts/pets/dataset.js';
 
@@ -121,6 +121,18 @@ test('roiAverage pools the covered cells', () => {
   assert.deepEqual(Array.from(roiAverage(map, 2, 2, 1, { x1: 0, y1: 0, x2: 1, y2: 1 })), [2.5]);
   assert.deepEqual(Array.from(roiAverage(map, 2, 2, 1, { x1: 0.6, y1: 0.6, x2: 1, y2: 1 })), [4]);
   assert.deepEqual(Array.from(roiAverage(map, 2, 2, 1, { x1: 0, y1: 0, x2: 0.01, y2: 0.01 })), [1]);
+});
+
+test('head ids: one per kind, stable for the same weights, different when the weights or blocks change', () => {
+  const spec = { blocks: [{ name: 'hsv' as const, weight: 1 }] };
+  const w = { mean: [0.1, 0.2], projection: [[1, 0]] };
+  assert.equal(headId('dog', spec, w), headId('dog', spec, { ...w }));
+  assert.notEqual(headId('dog', spec, w), headId('cat', spec, w));
+  assert.notEqual(headId('dog', spec, w), headId('dog', spec, { ...w, projection: [[0.9, 0]] }));
+  assert.notEqual(headId('dog', spec, w), headId('dog', { blocks: [{ name: 'mnv2', weight: 1 }] }, w));
+  const shipped = loadHeads();
+  assert.match(shipped.ids.dog, /^dog:[0-9a-f]{12}$/);
+  assert.match(shipped.ids.cat, /^cat:[0-9a-f]{12}$/);
 });
 
 test('split is by animal, deterministic, with the documented sizes', () => {

@@ -11,6 +11,7 @@ import { ApiError } from '../../../src/errors.js';
 import { WorkerPool, transferableCopy } from '../../../src/identity/pool.js';
 import { WORKER_URL } from '../../../src/identity/engine.js';
 import type { PetAnalysis } from '../../../src/identity/pets/types.js';
+import { loadHeads } from '../../../src/identity/pets/head.js';
 
 const photo = (name: string) => readFile(new URL(`../../../../test/fixtures/photos/${name}`, import.meta.url));
 const unit = (v: ArrayLike<number>) => Math.abs(Math.hypot(...Array.from(v)) - 1) < 1e-3;
@@ -31,6 +32,7 @@ test('finds the cat in chelsea.png, and only a cat', async () => {
   // Chelsea fills most of the frame.
   assert.ok(w > 250 && h > 200 && x >= 0 && y >= 0 && x + w <= 451 && y + h <= 300, `box ${cats[0].box}`);
   assert.ok(cats[0].embedding.length > 0 && unit(cats[0].embedding), 'embedding is unit length');
+  assert.equal(cats[0].embedder, loadHeads().ids.cat, 'says which head embedded it');
   assert.ok(cats[0].sharpness > 0 && cats[0].brightness > 0);
 });
 
