@@ -32,7 +32,7 @@ export const MIN_SUBJECT_DOG_PHOTOS = 7;
 
 /** The labelled photos without analyses (also bench/pets-detector-size.ts). */
 export function selection(): Omit<LabelledSubject, 'analysis'>[] {
-  const maxDogs = Number(process.env.BENCH_PET_DOGS ?? 20);
+  const maxDogs = Number(process.env.BENCH_PET_DOGS ?? 20); // report subject dogs
   const people = Number(process.env.BENCH_PET_PEOPLE ?? 80);
   const extraDogs = Number(process.env.BENCH_PET_EXTRA_DOGS ?? 30);
   const pets = listPets();
@@ -46,8 +46,14 @@ export function selection(): Omit<LabelledSubject, 'analysis'>[] {
     let chosen: string[];
     if (kind === 'cat') chosen = held;
     else {
-      // Subject dogs (enough photos), then one photo each of other dogs as distractors.
-      const subjects = shuffled(held.filter((id) => count(id) >= MIN_SUBJECT_DOG_PHOTOS), 7).slice(0, maxDogs);
+      // Subject dogs (enough photos): every tune dog that has them (only 8 of the 110 do, and the
+      // training cuts are chosen on them), and up to BENCH_PET_DOGS report dogs; then one photo
+      // each of other dogs as distractors.
+      const enough = held.filter((id) => count(id) >= MIN_SUBJECT_DOG_PHOTOS);
+      const subjects = [
+        ...enough.filter((id) => parts.get(id) === 'tune'),
+        ...shuffled(enough.filter((id) => parts.get(id) === 'report'), 7).slice(0, maxDogs),
+      ];
       const others = shuffled(held.filter((id) => !subjects.includes(id)), 8).slice(0, extraDogs);
       for (const id of others) {
         const p = photos.find((x) => x.animal === id)!;
