@@ -7,7 +7,7 @@ import type { AnimalCuts } from './subject.js';
 import { petMatchThreshold } from './thresholds.js';
 
 /**
- * Chosen on the tune animals (2026-12-02 03:47 UTC, models/pets/head.json: dogs WCCN+LDA fitted on
+ * Chosen on the tune animals (2026-12-02 03:45 UTC, models/pets/head.json: dogs WCCN+LDA fitted on
  * the 714 train dogs, cats frozen; bench/pets-dominant.ts, whose tune part now holds all 8 tune dogs
  * with ≥ 7 photos): the setting with no wrong profile and the most correct ones, the strictest among
  * equals. Cats: cluster at the tune impostors' FAR 1% (0.4578), admission at FAR 0.5% (0.5187),
