@@ -107,6 +107,19 @@ export function sameBurst(a: string, b: string): boolean {
   return sa !== null && sa === photoShot(b);
 }
 
+let listed: PetPhoto[] | null | undefined;
+/** The photo folder's listing, read once per process (null without the folder: a cache copied elsewhere). */
+function wholeSet(): PetPhoto[] | null {
+  if (listed === undefined) {
+    try {
+      listed = listPets();
+    } catch {
+      listed = null;
+    }
+  }
+  return listed;
+}
+
 /**
  * Split part of every animal. The split is over ALL animals of the set (listPets), never only the
  * cached ones: splitAnimals cuts a shuffled id list, so splitting a partial cache would give an
@@ -115,14 +128,7 @@ export function sameBurst(a: string, b: string): boolean {
  * the cached ids are split, and the parts are only comparable within that cache.
  */
 export function partsOfAnimals(photos: readonly { kind: AnimalKind; animal: string }[], everyAnimal?: readonly { kind: AnimalKind; animal: string }[]): Map<string, Part> {
-  let all = everyAnimal ?? photos;
-  if (!everyAnimal) {
-    try {
-      all = listPets();
-    } catch {
-      /* no photo folder: split what is cached */
-    }
-  }
+  const all = everyAnimal ?? wholeSet() ?? photos;
   const parts = new Map<string, Part>();
   for (const kind of ['cat', 'dog'] as const) {
     const ids = [...new Set(all.filter((p) => p.kind === kind).map((p) => p.animal))];

@@ -4,10 +4,10 @@
 //
 //   npx tsc -p . && node dist/scripts/pets/probe-backbone.js <part> <max photos> <layer,layer…> <inception_v3|mobilenet_v2>
 //   e.g. … tune 100 mixed10,mixed7 inception_v3
-import { createRequire } from 'node:module';
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadModels } from '../../src/identity/models.js';
+import { loadNsfwModel } from '../../src/identity/pets/models.js';
 import { decodeForAnalysis } from '../../src/identity/runtime.js';
 import { readFeatures } from './cache.js';
 import { PETS_DIR } from './dataset.js';
@@ -15,7 +15,6 @@ import { samples, TRAIN_FEATURES, meanOf } from './train.js';
 import { verify } from './eval.js';
 import { l2 } from '../../src/identity/pets/head.js';
 
-const require = createRequire(import.meta.url);
 const part = process.argv[2] ?? 'tune';
 const limit = Number(process.argv[3] ?? 1e9);
 const LAYERS = (process.argv[4] ?? 'mixed10,mixed7').split(',');
@@ -25,16 +24,7 @@ const OUT = path.resolve(`.cache/pets/probe-${MODEL}-${LAYERS.join('+')}-${part}
 
 async function main() {
   const { tf } = await loadModels();
-  const dir = path.resolve('node_modules/nsfwjs/dist/models', MODEL);
-  const json = require(path.join(dir, 'model.min.js'));
-  const specs: any[] = [];
-  const bufs: Buffer[] = [];
-  for (const g of json.weightsManifest) {
-    specs.push(...g.weights);
-    for (const p of g.paths) bufs.push(Buffer.from(require(path.join(dir, `${p}.min.js`)) as string, 'base64'));
-  }
-  const all = Buffer.concat(bufs);
-  const full = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) }));
+  const full = await loadNsfwModel(tf, MODEL as 'inception_v3' | 'mobilenet_v2');
   const outs = LAYERS.map((n) => full.getLayer(n).output as any);
   const model = tf.model({ inputs: full.inputs, outputs: outs });
   const photos = readFeatures();

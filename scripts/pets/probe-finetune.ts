@@ -5,17 +5,16 @@
 // projection on tfjs' wasm backend (gradients of matMul, no conv kernels needed for 1×1).
 //
 //   npx tsc -p . && node dist/scripts/pets/probe-finetune.js [--epochs 12] [--batch 64]
-import { createRequire } from 'node:module';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadModels } from '../../src/identity/models.js';
+import { loadNsfwModel } from '../../src/identity/pets/models.js';
 import { decodeForAnalysis } from '../../src/identity/runtime.js';
 import { readFeatures } from './cache.js';
 import { PETS_DIR, rng } from './dataset.js';
 import { samples, TRAIN_FEATURES } from './train.js';
 import { verify } from './eval.js';
 
-const require = createRequire(import.meta.url);
 const arg = (n: string, d: number) => (process.argv.includes(n) ? Number(process.argv[process.argv.indexOf(n) + 1]) : d);
 const P = 49;
 const C = 320;
@@ -23,16 +22,7 @@ const D = 1280;
 
 async function main() {
   const { tf } = await loadModels();
-  const dir = path.resolve('node_modules/nsfwjs/dist/models/mobilenet_v2');
-  const json = require(path.join(dir, 'model.min.js'));
-  const specs: any[] = [];
-  const bufs: Buffer[] = [];
-  for (const g of json.weightsManifest) {
-    specs.push(...g.weights);
-    for (const p of g.paths) bufs.push(Buffer.from(require(path.join(dir, `${p}.min.js`)) as string, 'base64'));
-  }
-  const all = Buffer.concat(bufs);
-  const full = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) }));
+  const full = await loadNsfwModel(tf, 'mobilenet_v2');
   const photos = readFeatures();
   const ss = samples(photos, TRAIN_FEATURES).filter((s) => s.kind === 'dog' && (s.part === 'train' || s.part === 'tune'));
   const cacheFile = path.resolve('.cache/pets/b16-train-tune.f32');

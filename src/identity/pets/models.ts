@@ -73,7 +73,15 @@ async function doLoad(): Promise<PetModels> {
 }
 
 async function loadNsfwMobileNet(tf: Tf): Promise<import('@tensorflow/tfjs').LayersModel> {
-  const dir = path.join(packageDir('nsfwjs', 'nsfwjs'), 'dist', 'models', 'mobilenet_v2');
+  const full = await loadNsfwModel(tf, 'mobilenet_v2');
+  // Last conv block (7×7×1280) and a mid-level one (14×14×576, finer texture) in one pass.
+  const outputs = ['out_relu', 'block_13_expand_relu'].map((n) => full.getLayer(n).output as import('@tensorflow/tfjs').SymbolicTensor);
+  return tf.model({ inputs: full.inputs, outputs });
+}
+
+/** One of nsfwjs' whole Keras models from its package files (the product uses mobilenet_v2; probes the others). */
+export async function loadNsfwModel(tf: Tf, name: 'mobilenet_v2' | 'mobilenet_v2_mid' | 'inception_v3'): Promise<import('@tensorflow/tfjs').LayersModel> {
+  const dir = path.join(packageDir('nsfwjs', 'nsfwjs'), 'dist', 'models', name);
   // The bundles are UMD modules: the model JSON and one base64 string per weight shard.
   const json = require(path.join(dir, 'model.min.js')) as {
     modelTopology: object;
@@ -86,16 +94,13 @@ async function loadNsfwMobileNet(tf: Tf): Promise<import('@tensorflow/tfjs').Lay
     for (const p of group.paths) buffers.push(Buffer.from(require(path.join(dir, `${p}.min.js`)) as string, 'base64'));
   }
   const all = Buffer.concat(buffers);
-  const full = await tf.loadLayersModel(
+  return tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: json.modelTopology,
       weightSpecs: specs,
       weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
     }),
   );
-  // Last conv block (7×7×1280) and a mid-level one (14×14×576, finer texture) in one pass.
-  const outputs = ['out_relu', 'block_13_expand_relu'].map((n) => full.getLayer(n).output as import('@tensorflow/tfjs').SymbolicTensor);
-  return tf.model({ inputs: full.inputs, outputs });
 }
 
 /** CenterNet at another input side (training's first pass; benchmarks compare sizes), loaded once per side. */
